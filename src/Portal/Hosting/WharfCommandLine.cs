@@ -1,0 +1,55 @@
+using Microsoft.Extensions.DependencyInjection;
+using Wharf.Registry.Import;
+using Wharf.Registry.Metadata;
+
+namespace Wharf.Portal.Hosting;
+
+/// <summary>The command line, in the shape of distribution's (<c>registry serve config.yml</c>).</summary>
+public static class WharfCommandLine
+{
+    private const string Usage = """
+        usage: wharf [serve] [config.yml] [--key=value ...]
+               wharf import [config.yml]
+        The config file may also be named by REGISTRY_CONFIGURATION_PATH.
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var command = args.Length > 0 && !args[0].StartsWith('-') && !args[0].EndsWith(".yml") && !args[0].EndsWith(".yaml") ? args[0] : "serve";
+        var rest = command == "serve" && (args.Length == 0 || args[0] != "serve") ? args : args.Skip(1).ToArray();
+        var configPath = rest.Length > 0 && !rest[0].StartsWith('-') ? rest[0] : Environment.GetEnvironmentVariable("REGISTRY_CONFIGURATION_PATH");
+        var hostArgs = rest.SkipWhile(a => !a.StartsWith('-')).ToArray();
+        if (configPath is not null && !File.Exists(configPath))
+        {
+            await Console.Error.WriteLineAsync($"configuration file not found: {configPath}");
+            return 2;
+        }
+
+        switch (command)
+        {
+            case "serve":
+                var app = WharfHost.Build(hostArgs, configPath);
+                await WharfHost.InitializeAsync(app, importDistributionData: true);
+                await app.RunAsync();
+                return 0;
+            case "import":
+                return await ImportAsync(hostArgs, configPath);
+            case "help" or "--help" or "-h":
+                Console.WriteLine(Usage);
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync($"unknown command '{command}'\n{Usage}");
+                return 2;
+        }
+    }
+
+    private static async Task<int> ImportAsync(string[] hostArgs, string? configPath)
+    {
+        var app = WharfHost.Build(hostArgs, configPath);
+        await WharfHost.InitializeAsync(app, importDistributionData: false);
+        await using var scope = app.Services.CreateAsyncScope();
+        var report = await scope.ServiceProvider.GetRequiredService<DistributionImporter>().ImportAsync(CancellationToken.None);
+        Console.WriteLine($"imported {report.Repositories} repositories, {report.Manifests} manifests, {report.Tags} tags, {report.Layers} layer links ({report.Skipped} entries skipped)");
+        return 0;
+    }
+}

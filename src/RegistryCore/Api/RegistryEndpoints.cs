@@ -1,0 +1,109 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Wharf.Registry.Auth;
+using Wharf.Registry.Configuration;
+using Wharf.Registry.Content;
+
+namespace Wharf.Registry.Api;
+
+/// <summary>
+/// The /v2 API. Every request goes through <see cref="HandleAsync"/>: match the route, check the name, authorize the
+/// action the route needs, then run the handler. Handlers throw <see cref="RegistryException"/> and never write errors
+/// themselves, so every failure has the spec's shape.
+/// </summary>
+public static partial class RegistryEndpoints
+{
+    private delegate Task<IResult> Handler(RegistryRequest request);
+
+    private sealed record Operation(Handler Handler, RegistryAction Action);
+
+    private static readonly Dictionary<(RouteKind, string), Operation> Operations = new()
+    {
+        [(RouteKind.Base, "GET")] = new(BaseEndpoint.Get, RegistryAction.Base),
+        [(RouteKind.Base, "HEAD")] = new(BaseEndpoint.Get, RegistryAction.Base),
+        [(RouteKind.Catalog, "GET")] = new(CatalogEndpoint.Get, RegistryAction.Catalog),
+        [(RouteKind.Tags, "GET")] = new(TagsEndpoint.Get, RegistryAction.Pull),
+        [(RouteKind.Manifest, "GET")] = new(ManifestEndpoints.Get, RegistryAction.Pull),
+        [(RouteKind.Manifest, "HEAD")] = new(ManifestEndpoints.Get, RegistryAction.Pull),
+        [(RouteKind.Manifest, "PUT")] = new(ManifestEndpoints.Put, RegistryAction.Push),
+        [(RouteKind.Manifest, "DELETE")] = new(ManifestEndpoints.Delete, RegistryAction.Delete),
+        [(RouteKind.Blob, "GET")] = new(BlobEndpoints.Get, RegistryAction.Pull),
+        [(RouteKind.Blob, "HEAD")] = new(BlobEndpoints.Get, RegistryAction.Pull),
+        [(RouteKind.Blob, "DELETE")] = new(BlobEndpoints.Delete, RegistryAction.Delete),
+        [(RouteKind.UploadStart, "POST")] = new(UploadEndpoints.Start, RegistryAction.Push),
+        [(RouteKind.Upload, "GET")] = new(UploadEndpoints.Status, RegistryAction.Push),
+        [(RouteKind.Upload, "PATCH")] = new(UploadEndpoints.Patch, RegistryAction.Push),
+        [(RouteKind.Upload, "PUT")] = new(UploadEndpoints.Complete, RegistryAction.Push),
+        [(RouteKind.Upload, "DELETE")] = new(UploadEndpoints.Cancel, RegistryAction.Push),
+        [(RouteKind.Referrers, "GET")] = new(ReferrersEndpoint.Get, RegistryAction.Pull),
+    };
+
+    public static IEndpointRouteBuilder MapRegistryApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.Map("/v2", HandleAsync);
+        endpoints.Map("/v2/{**path}", HandleAsync);
+        return endpoints;
+    }
+
+    private static async Task HandleAsync(HttpContext context)
+    {
+        context.Response.Headers["Docker-Distribution-API-Version"] = "registry/2.0";
+        try
+        {
+            var route = RegistryRoute.Match(context.Request.Path.Value ?? "")
+                ?? throw new RegistryException(RegistryError.NotFound, "no such registry endpoint");
+            if (route.Kind is not (RouteKind.Base or RouteKind.Catalog) && !RepositoryName.IsValid(route.Name))
+                throw new RegistryException(RegistryError.NameInvalid, $"invalid repository name '{Truncate(route.Name)}'");
+            if (!Operations.TryGetValue((route.Kind, context.Request.Method.ToUpperInvariant()), out var operation))
+                throw new RegistryException(RegistryError.MethodNotAllowed, $"{context.Request.Method} is not allowed here");
+
+            var options = context.RequestServices.GetRequiredService<IOptions<RegistryOptions>>().Value;
+            SetBodyLimit(context, route.Kind, options);
+
+            var authorizer = context.RequestServices.GetRequiredService<IRegistryAuthorizer>();
+            var caller = await authorizer.AuthorizeAsync(context, [new RegistryAccess(route.Kind is RouteKind.Base or RouteKind.Catalog ? null : route.Name, operation.Action)]);
+            if (options.ReadOnly && operation.Action is RegistryAction.Push or RegistryAction.Delete)
+                throw new RegistryException(RegistryError.Unsupported, "the registry is in read-only mode for maintenance");
+
+            var result = await operation.Handler(new RegistryRequest(context, route, caller));
+            await result.ExecuteAsync(context);
+        }
+        catch (RegistryException e)
+        {
+            await RegistryErrorWriter.WriteAsync(context, e.Error, e.Message, e.Detail, e.Headers);
+        }
+        catch (BadHttpRequestException e)
+        {
+            var error = e.StatusCode == StatusCodes.Status413PayloadTooLarge ? RegistryError.SizeInvalid.WithStatus(413) : RegistryError.BlobUploadInvalid;
+            await RegistryErrorWriter.WriteAsync(context, error, e.Message, null);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nothing to answer.
+        }
+        catch (IOException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away mid-body.
+        }
+    }
+
+    /// <summary>Blob uploads may be any size (they stream to disk); everything else is small and capped.</summary>
+    private static void SetBodyLimit(HttpContext context, RouteKind kind, RegistryOptions options)
+    {
+        var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (feature is null || feature.IsReadOnly) return;
+        feature.MaxRequestBodySize = kind switch
+        {
+            RouteKind.Upload or RouteKind.UploadStart => null,
+            RouteKind.Manifest => options.MaxManifestBytes + 1L,
+            _ => 64 * 1024,
+        };
+    }
+
+    private static string Truncate(string text) => text.Length > 300 ? text[..300] + "…" : text;
+}

@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Wharf.Registry.Configuration;
+
+/// <summary>
+/// Maps distribution's configuration keys (section "registry") onto <see cref="RegistryOptions"/>, and tells which
+/// keys Wharf does not use so the host can log them (unknown keys are never fatal).
+/// </summary>
+public static class RegistryConfiguration
+{
+    public const string Section = "registry";
+
+    /// <summary>Keys Wharf reads. Prefix entries (ending in ':') cover a whole subtree.</summary>
+    private static readonly string[] KnownKeys =
+    [
+        "version", "configuration:path",
+        "log:level", "log:formatter", "log:fields:", "log:accesslog:",
+        "http:addr", "http:tls:certificate", "http:tls:key", "http:secret", "http:host", "http:prefix", "http:headers:", "http:net",
+        "storage:filesystem:rootdirectory", "storage:filesystem:maxthreads", "storage:delete:enabled",
+        "storage:maintenance:uploadpurging:enabled", "storage:maintenance:uploadpurging:age",
+        "storage:maintenance:uploadpurging:interval", "storage:maintenance:uploadpurging:dryrun",
+        "storage:maintenance:readonly:enabled", "storage:cache:", "storage:redirect:",
+        "proxy:remoteurl", "proxy:username", "proxy:password", "proxy:ttl",
+        "auth:htpasswd:", "auth:token:", "auth:silly:",
+        "health:storagedriver:",
+    ];
+
+    public static RegistryOptions Bind(IConfiguration configuration, RegistryOptions? into = null)
+    {
+        var options = into ?? new RegistryOptions();
+        var registry = configuration.GetSection(Section);
+
+        options.HttpAddress = registry["http:addr"] is { Length: > 0 } addr ? addr : options.HttpAddress;
+        options.TlsCertificate = NonEmpty(registry["http:tls:certificate"]) ?? options.TlsCertificate;
+        options.TlsKey = NonEmpty(registry["http:tls:key"]) ?? options.TlsKey;
+        options.RootDirectory = NonEmpty(registry["storage:filesystem:rootdirectory"]) ?? options.RootDirectory;
+        options.DeleteEnabled = Bool(registry["storage:delete:enabled"]) ?? options.DeleteEnabled;
+        options.ReadOnly = Bool(registry["storage:maintenance:readonly:enabled"]) ?? options.ReadOnly;
+        options.UploadPurgingEnabled = Bool(registry["storage:maintenance:uploadpurging:enabled"]) ?? options.UploadPurgingEnabled;
+        options.UploadPurgingDryRun = Bool(registry["storage:maintenance:uploadpurging:dryrun"]) ?? options.UploadPurgingDryRun;
+        options.UploadPurgingAge = Duration(registry["storage:maintenance:uploadpurging:age"], "storage.maintenance.uploadpurging.age") ?? options.UploadPurgingAge;
+        options.UploadPurgingInterval = Duration(registry["storage:maintenance:uploadpurging:interval"], "storage.maintenance.uploadpurging.interval") ?? options.UploadPurgingInterval;
+        options.LogLevel = NonEmpty(registry["log:level"]) ?? options.LogLevel;
+        options.Proxy.RemoteUrl = NonEmpty(registry["proxy:remoteurl"]) ?? options.Proxy.RemoteUrl;
+        options.Proxy.Username = NonEmpty(registry["proxy:username"]) ?? options.Proxy.Username;
+        options.Proxy.Password = NonEmpty(registry["proxy:password"]) ?? options.Proxy.Password;
+        options.Proxy.Ttl = Duration(registry["proxy:ttl"], "proxy.ttl") ?? options.Proxy.Ttl;
+
+        // Wharf's own settings, in the usual ASP.NET Core places (appsettings.json, Wharf__* variables).
+        var wharf = configuration.GetSection("Wharf");
+        options.DataDirectory = NonEmpty(wharf["DataDirectory"]) ?? options.DataDirectory;
+        if (int.TryParse(wharf["MaxManifestBytes"], out var maxManifest) && maxManifest > 0) options.MaxManifestBytes = maxManifest;
+        if (int.TryParse(wharf["MaxUploadSessionsPerRepository"], out var maxSessions) && maxSessions > 0) options.MaxUploadSessionsPerRepository = maxSessions;
+        return options;
+    }
+
+    /// <summary>Keys under "registry" that Wharf does not read, in config.yml's dotted form.</summary>
+    public static IEnumerable<string> UnknownKeys(IConfiguration configuration)
+    {
+        foreach (var (key, _) in configuration.GetSection(Section).AsEnumerable(makePathsRelative: true))
+        {
+            var lower = key.ToLowerInvariant();
+            if (configuration.GetSection(Section).GetSection(key).GetChildren().Any()) continue;
+            if (KnownKeys.Any(k => k.EndsWith(':') ? lower.StartsWith(k, StringComparison.Ordinal) : lower == k)) continue;
+            yield return lower.Replace(':', '.');
+        }
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static bool? Bool(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" or "on" => true,
+        "false" or "0" or "no" or "off" => false,
+        _ => null,
+    };
+
+    private static TimeSpan? Duration(string? value, string key)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        return GoDuration.TryParse(value, out var duration)
+            ? duration
+            : throw new InvalidDataException($"{key}: '{value}' is not a duration (use forms like 168h, 30m, 90s)");
+    }
+}

@@ -1,0 +1,49 @@
+namespace Wharf.Registry.Configuration;
+
+/// <summary>
+/// The registry's settings. Bound from distribution's config.yml keys (section "registry" in configuration, so
+/// <c>storage:delete:enabled</c> and <c>REGISTRY_STORAGE_DELETE_ENABLED</c> land on the same value) by
+/// <see cref="RegistryOptionsBinder"/>.
+/// </summary>
+public sealed class RegistryOptions
+{
+    /// <summary>distribution's http.addr, e.g. ":5000" or "127.0.0.1:5000".</summary>
+    public string HttpAddress { get; set; } = ":5000";
+    public string? TlsCertificate { get; set; }
+    public string? TlsKey { get; set; }
+
+    /// <summary>storage.filesystem.rootdirectory: where blobs live, in distribution's layout.</summary>
+    public string RootDirectory { get; set; } = "data";
+
+    /// <summary>Where Wharf keeps its own state (metadata database, keys). Defaults to "&lt;root&gt;/wharf".</summary>
+    public string? DataDirectory { get; set; }
+
+    public bool DeleteEnabled { get; set; }
+    public bool ReadOnly { get; set; }
+
+    public bool UploadPurgingEnabled { get; set; } = true;
+    public TimeSpan UploadPurgingAge { get; set; } = TimeSpan.FromHours(168);
+    public TimeSpan UploadPurgingInterval { get; set; } = TimeSpan.FromHours(24);
+    public bool UploadPurgingDryRun { get; set; }
+
+    /// <summary>Largest manifest accepted, in bytes (the spec asks for at least 4 MiB).</summary>
+    public int MaxManifestBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Open upload sessions allowed per repository, so a client cannot exhaust the disk with sessions.</summary>
+    public int MaxUploadSessionsPerRepository { get; set; } = 1000;
+
+    public string? LogLevel { get; set; }
+
+    public ProxySettings Proxy { get; set; } = new();
+
+    public string ResolvedDataDirectory => DataDirectory ?? Path.Combine(RootDirectory, "wharf");
+}
+
+/// <summary>distribution's proxy section: a pull-through cache of one upstream for the whole namespace.</summary>
+public sealed class ProxySettings
+{
+    public string? RemoteUrl { get; set; }
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+    public TimeSpan? Ttl { get; set; }
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+
+namespace Wharf.Registry.Events;
+
+/// <summary>The default sink: a structured log line per event, plus the counters in <see cref="RegistryMetrics"/>.</summary>
+public sealed partial class LoggingEventSink(ILogger<LoggingEventSink> logger, RegistryMetrics metrics) : IRegistryEventSink
+{
+    public void Publish(RegistryEvent e)
+    {
+        metrics.Record(e);
+        Log(logger, e.Kind, e.Repository, e.Tag, e.Digest, e.Caller.User ?? "anonymous", e.Caller.Address);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} {Repository} tag={Tag} digest={Digest} by {User} from {Address}")]
+    private static partial void Log(ILogger logger, RegistryEventKind kind, string repository, string? tag, string? digest, string user, string? address);
+}

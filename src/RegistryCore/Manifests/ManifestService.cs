@@ -1,0 +1,165 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Wharf.Registry.Configuration;
+using Wharf.Registry.Content;
+using Wharf.Registry.Events;
+using Wharf.Registry.Metadata;
+using Wharf.Registry.Storage;
+
+namespace Wharf.Registry.Manifests;
+
+/// <summary>A manifest as the API serves it.</summary>
+public sealed record StoredManifest(string Digest, string MediaType, long Size);
+
+/// <summary>The result of a manifest push.</summary>
+public sealed record PushedManifest(Digest Digest, string? SubjectDigest);
+
+/// <summary>
+/// Pushing, reading and deleting manifests and tags. The API and the portal both go through here, so a delete is
+/// the same operation (same checks, same events) wherever it comes from.
+/// </summary>
+public sealed class ManifestService(
+    RegistryDbContext db,
+    BlobStore store,
+    IOptions<RegistryOptions> options,
+    IRegistryEventSink events)
+{
+    /// <summary>Finds a manifest by tag or digest; null when the repository does not have it.</summary>
+    public async Task<StoredManifest?> FindAsync(string repository, string reference, CancellationToken cancellationToken)
+    {
+        var repositoryId = await db.FindRepositoryAsync(repository, cancellationToken);
+        if (repositoryId is null) return null;
+        var digest = await ResolveAsync(repositoryId.Value, reference, cancellationToken);
+        if (digest is null) return null;
+        return await db.Manifests
+            .Where(m => m.RepositoryId == repositoryId && m.Digest == digest)
+            .Select(m => new StoredManifest(m.Digest, m.MediaType, m.Size))
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    public async Task<byte[]> ReadContentAsync(StoredManifest manifest, CancellationToken cancellationToken)
+    {
+        var bytes = await store.ReadAllAsync(Digest.Parse(manifest.Digest), long.MaxValue, cancellationToken);
+        // The metadata says the manifest exists but its bytes are gone: a damaged store, reported as unknown rather than a 500.
+        return bytes ?? throw new RegistryException(RegistryError.ManifestUnknown, "manifest content is missing from the store");
+    }
+
+    public async Task<PushedManifest> PutAsync(string repository, string reference, byte[] content, string? contentType,
+        RegistryCaller caller, CancellationToken cancellationToken)
+    {
+        var isDigest = Digest.LooksLikeDigest(reference);
+        Digest digest;
+        if (isDigest)
+        {
+            if (!Digest.TryParse(reference, out var expected))
+                throw new RegistryException(RegistryError.DigestInvalid, $"'{reference}' is not a valid digest");
+            digest = Digest.Compute(expected.Value.Algorithm, content);
+            if (digest != expected)
+                throw new RegistryException(RegistryError.DigestInvalid, $"manifest content has digest {digest}, not {expected}");
+        }
+        else
+        {
+            if (!TagName.IsValid(reference)) throw new RegistryException(RegistryError.TagInvalid, $"'{reference}' is not a valid tag");
+            digest = Digest.Sha256Of(content);
+        }
+
+        var manifest = ManifestParser.Parse(content, contentType);
+        var digestText = digest.ToString();
+        await store.PutAsync(digest, content, cancellationToken);
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
+        await RequireReferencesAsync(repositoryId, manifest, cancellationToken);
+        await db.RecordBlobAsync(digestText, content.Length, cancellationToken);
+
+        var exists = await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken);
+        if (!exists) db.Manifests.Add(ManifestRecords.Create(repositoryId, digestText, content.Length, manifest));
+        await db.SaveChangesAsync(cancellationToken);
+        if (!isDigest) await db.UpsertTagAsync(repositoryId, reference, digestText, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        events.Publish(new RegistryEvent(RegistryEventKind.ManifestPushed, repository, caller)
+        {
+            Digest = digestText,
+            Tag = isDigest ? null : reference,
+            MediaType = manifest.MediaType,
+            Size = content.Length,
+        });
+        return new PushedManifest(digest, manifest.Subject?.Digest.ToString());
+    }
+
+    /// <summary>
+    /// Deletes by tag (only the tag goes) or by digest (the manifest and every tag on it go).
+    /// </summary>
+    /// <returns>False when there was nothing to delete.</returns>
+    public async Task<bool> DeleteAsync(string repository, string reference, RegistryCaller caller, CancellationToken cancellationToken)
+    {
+        if (!options.Value.DeleteEnabled)
+            throw new RegistryException(RegistryError.Unsupported, "deleting is disabled on this registry (storage.delete.enabled is false)");
+        var repositoryId = await db.FindRepositoryAsync(repository, cancellationToken);
+        if (repositoryId is null) return false;
+
+        if (!Digest.LooksLikeDigest(reference))
+        {
+            var removed = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.Name == reference).ExecuteDeleteAsync(cancellationToken);
+            if (removed == 0) return false;
+            events.Publish(new RegistryEvent(RegistryEventKind.TagDeleted, repository, caller) { Tag = reference });
+            return true;
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var tags = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == reference).Select(t => t.Name).ToListAsync(cancellationToken);
+        await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == reference).ExecuteDeleteAsync(cancellationToken);
+        var manifests = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == reference).ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        if (manifests == 0) return false;
+        events.Publish(new RegistryEvent(RegistryEventKind.ManifestDeleted, repository, caller)
+        {
+            Digest = reference,
+            Tag = tags.Count > 0 ? string.Join(',', tags) : null,
+        });
+        return true;
+    }
+
+    /// <summary>The tags that point at a digest (what a delete by digest takes with it).</summary>
+    public async Task<List<string>> TagsOfAsync(string repository, string digest, CancellationToken cancellationToken) =>
+        await (from t in db.Tags
+               join r in db.Repositories on t.RepositoryId equals r.Id
+               where r.Name == repository && t.ManifestDigest == digest
+               orderby t.Name
+               select t.Name).ToListAsync(cancellationToken);
+
+    private async Task<string?> ResolveAsync(long repositoryId, string reference, CancellationToken cancellationToken)
+    {
+        if (Digest.LooksLikeDigest(reference)) return Digest.TryParse(reference, out var d) ? d.ToString() : null;
+        if (!TagName.IsValid(reference)) return null;
+        return await db.Tags.Where(t => t.RepositoryId == repositoryId && t.Name == reference)
+            .Select(t => t.ManifestDigest).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private async Task RequireReferencesAsync(long repositoryId, ParsedManifest manifest, CancellationToken cancellationToken)
+    {
+        var blobs = manifest.Layers.Where(l => !l.IsExternal).Select(l => l.Digest.ToString()).ToHashSet();
+        if (manifest.Config is { } config) blobs.Add(config.Digest.ToString());
+        if (blobs.Count > 0)
+        {
+            var present = await db.RepositoryBlobs.Where(rb => rb.RepositoryId == repositoryId && blobs.Contains(rb.Digest))
+                .Select(rb => rb.Digest).ToListAsync(cancellationToken);
+            var missing = blobs.Except(present).Order(StringComparer.Ordinal).ToList();
+            if (missing.Count > 0)
+                throw new RegistryException(RegistryError.ManifestBlobUnknown, $"blob {missing[0]} is not in this repository; push it first",
+                    new { digests = missing });
+        }
+
+        var children = manifest.Manifests.Select(m => m.Digest.ToString()).ToHashSet();
+        if (children.Count > 0)
+        {
+            var present = await db.Manifests.Where(m => m.RepositoryId == repositoryId && children.Contains(m.Digest))
+                .Select(m => m.Digest).ToListAsync(cancellationToken);
+            var missing = children.Except(present).Order(StringComparer.Ordinal).ToList();
+            if (missing.Count > 0)
+                throw new RegistryException(RegistryError.ManifestBlobUnknown, $"manifest {missing[0]} is not in this repository; push it first",
+                    new { digests = missing });
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Wharf.Registry.Import;
+
+namespace Wharf.Registry.Metadata;
+
+/// <summary>
+/// Brings the metadata database up to date at start, and on a first start over a registry:2 data directory imports
+/// its repositories so they are served at once.
+/// </summary>
+public sealed partial class RegistryDatabaseInitializer(RegistryDbContext db, DistributionImporter importer, ILogger<RegistryDatabaseInitializer> logger)
+{
+    public async Task InitializeAsync(bool importDistributionData, CancellationToken cancellationToken)
+    {
+        // WAL lets pulls read while a push writes; the setting is stored in the database file.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+
+        if (!importDistributionData || await db.Repositories.AnyAsync(cancellationToken)) return;
+        if (!await importer.HasDistributionTreeAsync(cancellationToken)) return;
+        LogImporting(logger);
+        await importer.ImportAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The metadata database is empty and the store holds a registry:2 repositories tree: importing it")]
+    private static partial void LogImporting(ILogger logger);
+}

@@ -1,0 +1,72 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Wharf.Registry.Metadata;
+
+/// <summary>
+/// The engine's own metadata database, kept apart from the portal's so that audit writes never queue behind a push.
+/// Table and column names are fixed here because the engine also writes a few statements by hand (upserts).
+/// </summary>
+public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> options) : DbContext(options)
+{
+    public DbSet<RepositoryRecord> Repositories => Set<RepositoryRecord>();
+    public DbSet<BlobRecord> Blobs => Set<BlobRecord>();
+    public DbSet<RepositoryBlobRecord> RepositoryBlobs => Set<RepositoryBlobRecord>();
+    public DbSet<ManifestRecord> Manifests => Set<ManifestRecord>();
+    public DbSet<ManifestReferenceRecord> ManifestReferences => Set<ManifestReferenceRecord>();
+    public DbSet<TagRecord> Tags => Set<TagRecord>();
+    public DbSet<UploadSessionRecord> UploadSessions => Set<UploadSessionRecord>();
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<RepositoryRecord>(e =>
+        {
+            e.ToTable("Repositories");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Name).HasMaxLength(255).UseCollation("BINARY");
+            e.HasIndex(x => x.Name).IsUnique();
+        });
+        model.Entity<BlobRecord>(e =>
+        {
+            e.ToTable("Blobs");
+            e.HasKey(x => x.Digest);
+            e.Property(x => x.Digest).HasMaxLength(140);
+        });
+        model.Entity<RepositoryBlobRecord>(e =>
+        {
+            e.ToTable("RepositoryBlobs");
+            e.HasKey(x => new { x.RepositoryId, x.Digest });
+            e.HasIndex(x => x.Digest);
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(x => x.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<ManifestRecord>(e =>
+        {
+            e.ToTable("Manifests");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.RepositoryId, x.Digest }).IsUnique();
+            e.HasIndex(x => new { x.RepositoryId, x.SubjectDigest });
+            e.HasIndex(x => x.Digest);
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(x => x.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+            e.HasMany(x => x.References).WithOne().HasForeignKey(x => x.ManifestId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<ManifestReferenceRecord>(e =>
+        {
+            e.ToTable("ManifestReferences");
+            e.HasKey(x => new { x.ManifestId, x.Ordinal });
+            e.HasIndex(x => x.Digest);
+        });
+        model.Entity<TagRecord>(e =>
+        {
+            e.ToTable("Tags");
+            e.HasKey(x => new { x.RepositoryId, x.Name });
+            e.HasIndex(x => new { x.RepositoryId, x.ManifestDigest });
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(x => x.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<UploadSessionRecord>(e =>
+        {
+            e.ToTable("UploadSessions");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.UpdatedAt);
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(x => x.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+}

@@ -1,0 +1,56 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Wharf.Registry.Auth;
+using Wharf.Registry.Blobs;
+using Wharf.Registry.Catalog;
+using Wharf.Registry.Configuration;
+using Wharf.Registry.Events;
+using Wharf.Registry.Import;
+using Wharf.Registry.Maintenance;
+using Wharf.Registry.Manifests;
+using Wharf.Registry.Metadata;
+using Wharf.Registry.Storage;
+using Wharf.Registry.Uploads;
+
+namespace Wharf.Registry;
+
+public static class RegistryServiceCollectionExtensions
+{
+    /// <summary>Registers the registry engine: storage, metadata, services and background maintenance.</summary>
+    public static IServiceCollection AddWharfRegistry(this IServiceCollection services, RegistryOptions options)
+    {
+        Directory.CreateDirectory(options.ResolvedDataDirectory);
+        services.AddSingleton<IOptions<RegistryOptions>>(Options.Create(options));
+
+        var connection = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(options.ResolvedDataDirectory, "registry.db"),
+            DefaultTimeout = 60,
+            Pooling = true,
+        }.ToString();
+        services.AddDbContextFactory<RegistryDbContext>(o => o.UseSqlite(connection));
+
+        services.TryAddSingleton<IStorageDriver>(new FileSystemStorageDriver(options.RootDirectory));
+        services.AddSingleton<BlobStore>();
+        services.AddSingleton<UploadHashStates>();
+        services.AddMetrics();
+        services.AddSingleton<RegistryMetrics>();
+        services.TryAddSingleton<IRegistryEventSink, LoggingEventSink>();
+        services.TryAddSingleton<IRegistryAuthorizer, OpenRegistryAuthorizer>();
+
+        services.AddScoped<UploadService>();
+        services.AddScoped<BlobService>();
+        services.AddScoped<ManifestService>();
+        services.AddScoped<CatalogService>();
+        services.AddScoped<ReferrersService>();
+        services.AddScoped<DistributionImporter>();
+        services.AddScoped<RegistryDatabaseInitializer>();
+
+        services.AddSingleton<UploadPurger>();
+        services.AddHostedService(sp => sp.GetRequiredService<UploadPurger>());
+        return services;
+    }
+}

@@ -1,0 +1,35 @@
+using Wharf.Registry.Content;
+
+namespace Wharf.Registry.Storage;
+
+/// <summary>
+/// Every path Wharf writes in the store is built here and nowhere else. Blob paths are distribution's, so a
+/// registry:2 data directory is served without copying; Wharf's own working files live beside them under
+/// <c>_wharf</c>, which distribution ignores.
+/// </summary>
+public static class StorageLayout
+{
+    public const string V2 = "docker/registry/v2";
+    public const string Repositories = V2 + "/repositories";
+
+    public static string BlobData(Digest digest) => $"{V2}/blobs/{digest.Algorithm}/{digest.Hex[..2]}/{digest.Hex}/data";
+
+    public static string BlobDirectory(Digest digest) => $"{V2}/blobs/{digest.Algorithm}/{digest.Hex[..2]}/{digest.Hex}";
+
+    public static string BlobsRoot(string algorithm) => $"{V2}/blobs/{algorithm}";
+
+    /// <summary>The data of an upload session; <paramref name="uploadId"/> is a GUID Wharf made.</summary>
+    public static string UploadData(Guid uploadId) => $"{V2}/_wharf/uploads/{uploadId:D}/data";
+
+    public static string UploadDirectory(Guid uploadId) => $"{V2}/_wharf/uploads/{uploadId:D}";
+
+    public const string UploadsRoot = V2 + "/_wharf/uploads";
+
+    /// <summary>A scratch file for a write that is committed by renaming it into place.</summary>
+    public static string Scratch(Guid id) => $"{ScratchRoot}/{id:N}";
+
+    public const string ScratchRoot = V2 + "/_wharf/tmp";
+
+    // distribution's repository tree, read by the importer.
+    public static string RepositoryDirectory(string name) => $"{Repositories}/{name}";
+}
