@@ -6,7 +6,7 @@ namespace Wharf.Registry.Configuration;
 /// <summary>Durations as distribution's config.yml writes them (Go syntax: "168h", "1h30m", "90s", "500ms").</summary>
 public static partial class GoDuration
 {
-    [GeneratedRegex(@"(?<value>\d+(\.\d+)?)(?<unit>h|m|s|ms|us|µs|ns)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<value>\d+(\.\d+)?)(?<unit>h|ms|m|s|us|µs|ns)", RegexOptions.CultureInvariant)]
     private static partial Regex Part();
 
     public static bool TryParse(string? text, out TimeSpan duration)

@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Wharf.Tests.E2E.Infrastructure;
+
+/// <summary>A real Wharf process on a loopback port, over a data directory the test owns.</summary>
+public sealed class WharfProcess : IAsyncDisposable
+{
+    private readonly ConcurrentQueue<string> _log = new();
+    private Process? _process;
+
+    public WharfProcess(string rootDirectory, IDictionary<string, string>? environment = null, string? configFile = null, int? port = null)
+    {
+        RootDirectory = rootDirectory;
+        Environment = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
+        ConfigFile = configFile;
+        Port = port ?? Ports.Free();
+    }
+
+    public string RootDirectory { get; }
+    public Dictionary<string, string> Environment { get; }
+    public string? ConfigFile { get; }
+    public int Port { get; }
+    public string HostPort => $"127.0.0.1:{Port}";
+    public string BaseUrl => $"http://{HostPort}";
+    public int Pid => _process?.Id ?? throw new InvalidOperationException("not started");
+    public string Log => string.Join('\n', _log);
+
+    public static async Task<WharfProcess> StartAsync(string rootDirectory, IDictionary<string, string>? environment = null, string? configFile = null)
+    {
+        var wharf = new WharfProcess(rootDirectory, environment, configFile);
+        await wharf.StartAsync();
+        return wharf;
+    }
+
+    public async Task StartAsync()
+    {
+        Directory.CreateDirectory(RootDirectory);
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RootDirectory,
+        };
+        info.ArgumentList.Add(RepositoryRoot.WharfDll());
+        if (ConfigFile is not null)
+        {
+            info.ArgumentList.Add("serve");
+            info.ArgumentList.Add(ConfigFile);
+        }
+        info.Environment["REGISTRY_HTTP_ADDR"] = HostPort;
+        if (ConfigFile is null) info.Environment["REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY"] = RootDirectory;
+        info.Environment["REGISTRY_STORAGE_DELETE_ENABLED"] = "true";
+        info.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (k, v) in Environment) info.Environment[k] = v;
+
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _log.Enqueue(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _log.Enqueue(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var process = _process;
+        try
+        {
+            await Ports.WaitForHttpAsync($"{BaseUrl}/v2/", () => !process.HasExited, TimeSpan.FromSeconds(60));
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"Wharf did not start: {e.Message}\n{Log}", e);
+        }
+    }
+
+    /// <summary>SIGKILL: the process gets no chance to clean up, as in a crash or power cut of the service.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is null || _process.HasExited) return;
+        _process.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Resident memory now and at its peak, in bytes, from /proc.</summary>
+    public (long Current, long Peak) Memory()
+    {
+        long current = 0, peak = 0;
+        foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:")) current = ParseKb(line);
+            else if (line.StartsWith("VmHWM:")) peak = ParseKb(line);
+        }
+        return (current, peak);
+    }
+
+    private static long ParseKb(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is not null)
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+            _process.Dispose();
+        }
+    }
+}
