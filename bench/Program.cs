@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Wharf.Bench;
+using Wharf.Tests.E2E.Infrastructure;
+
+// Pushes and pulls the same images with skopeo through Wharf and through distribution 2.8 (Debian's
+// docker-registry) in the same run, and drives each with the same HTTP load, then prints figures and ratios.
+var rounds = args.Length > 0 && int.TryParse(args[0], out var r) ? r : 3;
+using var temp = new TempDirectory("wharf-bench");
+var layout = new OciLayout(temp.Combine("images"));
+for (var i = 0; i < rounds; i++)
+    layout.AddImage($"img{i}", Enumerable.Range(0, 5).Select(l => (Seed: 1000 * (i + 1) + l, Size: 24 << 20)));
+var imageBytes = 5L * (24 << 20);
+
+await using var wharf = await WharfProcess.StartAsync(temp.Combine("wharf"));
+await using var distribution = await DistributionRegistry.StartAsync(temp.Combine("distribution"), temp.Path);
+var targets = new (string Name, string HostPort)[] { ("wharf", wharf.HostPort), ("distribution", distribution.HostPort) };
+
+var results = new Results();
+foreach (var (name, hostPort) in targets)
+{
+    for (var i = 0; i < rounds; i++)
+    {
+        results.Add(name, "push 120 MiB image (s)", await TimeAsync(() => ExternalTool.SkopeoOkAsync("copy", "--dest-tls-verify=false",
+            $"oci:{layout.Directory}:img{i}", $"docker://{hostPort}/bench/img{i}:1")));
+        var pulled = temp.Combine($"pulled-{name}-{i}");
+        results.Add(name, "pull 120 MiB image (s)", await TimeAsync(() => ExternalTool.SkopeoOkAsync("copy", "--src-tls-verify=false",
+            $"docker://{hostPort}/bench/img{i}:1", $"oci:{pulled}:x")));
+        Directory.Delete(pulled, true);
+    }
+    using var http = new RegistryHttp(hostPort);
+    results.Add(name, "manifest GET by tag (req/s)", await Load.RequestsPerSecondAsync(http.Client, "/v2/bench/img0/manifests/1", 8, TimeSpan.FromSeconds(5)));
+    var layer = layout.Directory + "/blobs/sha256";
+    var someLayer = Directory.GetFiles(layer).OrderByDescending(f => new FileInfo(f).Length).First();
+    var digest = "sha256:" + Path.GetFileName(someLayer);
+    results.Add(name, "blob GET 24 MiB, 4 clients (MiB/s)", await Load.ThroughputAsync(http.Client, $"/v2/bench/img0/blobs/{digest}", 4, TimeSpan.FromSeconds(5)));
+    results.Add(name, "tags/list (req/s)", await Load.RequestsPerSecondAsync(http.Client, "/v2/bench/img0/tags/list", 8, TimeSpan.FromSeconds(3)));
+}
+var (current, peak) = wharf.Memory();
+results.Print(imageBytes, $"Wharf RSS at the end: {current >> 20} MiB (peak {peak >> 20} MiB)");
+return 0;
+
+static async Task<double> TimeAsync(Func<Task> action)
+{
+    var watch = Stopwatch.StartNew();
+    await action();
+    return watch.Elapsed.TotalSeconds;
+}

@@ -1,0 +1,87 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Wharf.Registry.Metadata;
+using Xunit;
+
+namespace Wharf.Tests.Unit.Metadata;
+
+/// <summary>The hand-written migrations must build exactly the schema the model describes.</summary>
+public sealed class MigrationSchemaTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        _dir.Dispose();
+    }
+
+    private string CreateDatabase(string name, Action<DbContext> create)
+    {
+        var connectionString = $"Data Source={_dir.Combine(name)}";
+        using var db = new RegistryDbContext(new DbContextOptionsBuilder<RegistryDbContext>().UseSqlite(connectionString).Options);
+        create(db);
+        return connectionString;
+    }
+
+    /// <summary>Every table's columns, indexes (with their columns) and foreign keys, one line each.</summary>
+    private static string DescribeSchema(string connectionString)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        var tables = Query(connection,
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('__EFMigrationsHistory', '__EFMigrationsLock') ORDER BY name",
+            r => r.GetString(0));
+        var schema = new StringBuilder();
+        foreach (var table in tables)
+        {
+            schema.AppendLine($"table {table}");
+            foreach (var column in Query(connection, $"PRAGMA table_info(\"{table}\")",
+                         r => $"  column {r["cid"]} {r["name"]} {r["type"]} notnull={r["notnull"]} default={r["dflt_value"]} pk={r["pk"]}"))
+                schema.AppendLine(column);
+            var indexes = Query(connection, $"PRAGMA index_list(\"{table}\")", r => (Name: r.GetString(r.GetOrdinal("name")), Unique: r["unique"]));
+            foreach (var (index, unique) in indexes.OrderBy(i => i.Name, StringComparer.Ordinal))
+            {
+                var columns = Query(connection, $"PRAGMA index_info(\"{index}\")", r => $"{r["name"]}");
+                schema.AppendLine($"  index {index} unique={unique} ({string.Join(", ", columns)})");
+            }
+            foreach (var key in Query(connection, $"PRAGMA foreign_key_list(\"{table}\")",
+                         r => $"  foreign key {r["from"]} -> {r["table"]}({r["to"]}) on update {r["on_update"]} on delete {r["on_delete"]}")
+                         .Order(StringComparer.Ordinal))
+                schema.AppendLine(key);
+        }
+        return schema.ToString();
+    }
+
+    private static List<T> Query<T>(SqliteConnection connection, string sql, Func<SqliteDataReader, T> read)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read()) rows.Add(read(reader));
+        return rows;
+    }
+
+    [Fact]
+    public void Migrations_build_the_same_schema_as_the_model()
+    {
+        var migrated = DescribeSchema(CreateDatabase("migrated.db", db => db.Database.Migrate()));
+        var created = DescribeSchema(CreateDatabase("created.db", db => db.Database.EnsureCreated()));
+
+        Assert.Contains("table Repositories", created);
+        Assert.Equal(created, migrated);
+    }
+
+    [Fact]
+    public void Migrate_records_the_migration_and_is_repeatable()
+    {
+        var connectionString = CreateDatabase("migrated.db", db => db.Database.Migrate());
+        CreateDatabase("migrated.db", db => db.Database.Migrate());
+
+        using var db = new RegistryDbContext(new DbContextOptionsBuilder<RegistryDbContext>().UseSqlite(connectionString).Options);
+        Assert.Equal(["20261123000000_InitialCreate"], db.Database.GetAppliedMigrations());
+        Assert.Empty(db.Database.GetPendingMigrations());
+    }
+}
