@@ -47,6 +47,7 @@ public static class RegistryServiceCollectionExtensions
         services.AddScoped<CatalogService>();
         services.AddScoped<ReferrersService>();
         services.AddScoped<DistributionImporter>();
+        services.AddScoped<Browse.RegistryBrowser>();
         services.AddScoped<RegistryDatabaseInitializer>();
 
         services.AddSingleton<UploadPurger>();

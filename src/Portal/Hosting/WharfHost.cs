@@ -30,6 +30,7 @@ public static partial class WharfHost
         ConfigureLogging(builder, options);
         ConfigureKestrel(builder, options);
 
+        builder.AddWharfPortal(options);
         builder.Services.AddWharfRegistry(options);
         builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage");
 
@@ -39,7 +40,7 @@ public static partial class WharfHost
 
         app.MapRegistryApi();
         app.MapHealthChecks("/healthz");
-        app.MapGet("/", () => Results.Content(LandingPage.Html, "text/html; charset=utf-8"));
+        app.MapWharfPortal();
         return app;
     }
 
@@ -47,6 +48,7 @@ public static partial class WharfHost
     {
         await using var scope = app.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<RegistryDatabaseInitializer>().InitializeAsync(importDistributionData, CancellationToken.None);
+        await scope.ServiceProvider.GetRequiredService<Accounts.PortalBootstrapper>().InitializeAsync(CancellationToken.None);
     }
 
     private static void ConfigureLogging(WebApplicationBuilder builder, RegistryOptions options)

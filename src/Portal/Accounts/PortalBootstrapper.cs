@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Wharf.Portal.Data;
+
+namespace Wharf.Portal.Accounts;
+
+/// <summary>
+/// Prepares the portal database at start: migrations, the two roles, and — only when no user exists and both
+/// WHARF_ADMIN_USER and WHARF_ADMIN_PASSWORD are set — the first Admin. There is never a default password; without
+/// those variables the portal offers a one-time setup page instead.
+/// </summary>
+public sealed partial class PortalBootstrapper(
+    PortalDbContext db, RoleManager<IdentityRole> roles, UserAdministration administration,
+    IConfiguration configuration, ILogger<PortalBootstrapper> logger)
+{
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+        foreach (var role in Roles.All)
+        {
+            if (!await roles.RoleExistsAsync(role)) await roles.CreateAsync(new IdentityRole(role));
+        }
+
+        if (await administration.AnyAsync()) return;
+        var user = configuration["WHARF_ADMIN_USER"];
+        var password = configuration["WHARF_ADMIN_PASSWORD"];
+        if (string.IsNullOrWhiteSpace(user) || string.IsNullOrEmpty(password))
+        {
+            LogSetupPending(logger);
+            return;
+        }
+        var result = await administration.CreateAsync(null, user, password, Roles.Admin);
+        if (result.Succeeded) LogAdminCreated(logger, user);
+        else LogAdminRefused(logger, user, string.Join("; ", result.Errors));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No portal user exists yet: open the portal's /setup page to create the first Admin, or set WHARF_ADMIN_USER and WHARF_ADMIN_PASSWORD")]
+    private static partial void LogSetupPending(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created the first Admin '{User}' from WHARF_ADMIN_USER")]
+    private static partial void LogAdminCreated(ILogger logger, string user);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not create the first Admin '{User}': {Errors}")]
+    private static partial void LogAdminRefused(ILogger logger, string user, string errors);
+}

@@ -1,0 +1,126 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Wharf.Portal.Audit;
+using Wharf.Portal.Data;
+
+namespace Wharf.Portal.Accounts;
+
+public sealed record UserSummary(string Id, string UserName, string Role, bool Disabled, bool LockedOut, DateTime CreatedAt);
+
+/// <summary>The result of a user change: success, or the reasons it was refused.</summary>
+public sealed record UserChangeResult(bool Succeeded, IReadOnlyList<string> Errors)
+{
+    public static readonly UserChangeResult Ok = new(true, []);
+    public static UserChangeResult Fail(params string[] errors) => new(false, errors);
+    public static UserChangeResult From(IdentityResult r) => r.Succeeded ? Ok : new(false, r.Errors.Select(e => e.Description).ToList());
+}
+
+/// <summary>
+/// Users and their roles. Every change is checked against the acting user's role here, on the server, and audited:
+/// a page that merely hides a button is not a permission.
+/// </summary>
+public sealed class UserAdministration(UserManager<PortalUser> users, AuditLog audit)
+{
+    public async Task<List<UserSummary>> ListAsync(CancellationToken cancellationToken)
+    {
+        var all = await users.Users.OrderBy(u => u.UserName).ToListAsync(cancellationToken);
+        var result = new List<UserSummary>();
+        foreach (var user in all)
+        {
+            var roles = await users.GetRolesAsync(user);
+            result.Add(new UserSummary(user.Id, user.UserName!, roles.FirstOrDefault() ?? Roles.Viewer, user.Disabled,
+                user.LockoutEnd > DateTimeOffset.UtcNow, user.CreatedAt));
+        }
+        return result;
+    }
+
+    public Task<bool> AnyAsync() => users.Users.AnyAsync();
+
+    /// <summary>Creates a user; only an Admin may, except for the very first user (the setup page), who becomes an Admin.</summary>
+    public async Task<UserChangeResult> CreateAsync(ClaimsPrincipal? actor, string userName, string password, string role)
+    {
+        var first = !await users.Users.AnyAsync();
+        if (!first && !IsAdmin(actor)) return Denied(actor, "user.create", userName);
+        if (first) role = Roles.Admin;
+        if (!Roles.All.Contains(role)) return UserChangeResult.Fail($"unknown role '{role}'");
+        var user = new PortalUser { UserName = userName.Trim(), CreatedAt = DateTime.UtcNow, LockoutEnabled = true };
+        var created = await users.CreateAsync(user, password);
+        if (created.Succeeded) created = await users.AddToRoleAsync(user, role);
+        audit.Record(Name(actor) ?? userName, "user.create", Outcome(created), target: userName, detail: $"role {role}");
+        return UserChangeResult.From(created);
+    }
+
+    public async Task<UserChangeResult> SetDisabledAsync(ClaimsPrincipal actor, string userId, bool disabled)
+    {
+        var (user, refused) = await TargetAsync(actor, userId, disabled ? "user.disable" : "user.enable");
+        if (user is null) return refused!;
+        if (disabled && user.UserName == Name(actor)) return UserChangeResult.Fail("you cannot disable yourself");
+        user.Disabled = disabled;
+        var result = await users.UpdateAsync(user);
+        // A new security stamp signs the user out of existing sessions at the next validation.
+        if (result.Succeeded) await users.UpdateSecurityStampAsync(user);
+        audit.Record(Name(actor)!, disabled ? "user.disable" : "user.enable", Outcome(result), target: user.UserName);
+        return UserChangeResult.From(result);
+    }
+
+    public async Task<UserChangeResult> DeleteAsync(ClaimsPrincipal actor, string userId)
+    {
+        var (user, refused) = await TargetAsync(actor, userId, "user.delete");
+        if (user is null) return refused!;
+        if (user.UserName == Name(actor)) return UserChangeResult.Fail("you cannot delete yourself");
+        var result = await users.DeleteAsync(user);
+        audit.Record(Name(actor)!, "user.delete", Outcome(result), target: user.UserName);
+        return UserChangeResult.From(result);
+    }
+
+    public async Task<UserChangeResult> ResetPasswordAsync(ClaimsPrincipal actor, string userId, string newPassword)
+    {
+        var (user, refused) = await TargetAsync(actor, userId, "user.reset-password");
+        if (user is null) return refused!;
+        var token = await users.GeneratePasswordResetTokenAsync(user);
+        var result = await users.ResetPasswordAsync(user, token, newPassword);
+        if (result.Succeeded) await users.SetLockoutEndDateAsync(user, null);
+        audit.Record(Name(actor)!, "user.reset-password", Outcome(result), target: user.UserName);
+        return UserChangeResult.From(result);
+    }
+
+    public async Task<UserChangeResult> SetRoleAsync(ClaimsPrincipal actor, string userId, string role)
+    {
+        var (user, refused) = await TargetAsync(actor, userId, "user.role");
+        if (user is null) return refused!;
+        if (!Roles.All.Contains(role)) return UserChangeResult.Fail($"unknown role '{role}'");
+        if (user.UserName == Name(actor) && role != Roles.Admin) return UserChangeResult.Fail("you cannot take the Admin role from yourself");
+        var result = await users.RemoveFromRolesAsync(user, await users.GetRolesAsync(user));
+        if (result.Succeeded) result = await users.AddToRoleAsync(user, role);
+        if (result.Succeeded) await users.UpdateSecurityStampAsync(user);
+        audit.Record(Name(actor)!, "user.role", Outcome(result), target: user.UserName, detail: role);
+        return UserChangeResult.From(result);
+    }
+
+    public async Task<UserChangeResult> ChangeOwnPasswordAsync(ClaimsPrincipal actor, string currentPassword, string newPassword)
+    {
+        var user = await users.GetUserAsync(actor);
+        if (user is null) return UserChangeResult.Fail("not signed in");
+        var result = await users.ChangePasswordAsync(user, currentPassword, newPassword);
+        audit.Record(user.UserName!, "user.change-password", Outcome(result), target: user.UserName);
+        return UserChangeResult.From(result);
+    }
+
+    private async Task<(PortalUser? User, UserChangeResult? Refused)> TargetAsync(ClaimsPrincipal actor, string userId, string action)
+    {
+        if (!IsAdmin(actor)) return (null, Denied(actor, action, userId));
+        var user = await users.FindByIdAsync(userId);
+        return user is null ? (null, UserChangeResult.Fail("no such user")) : (user, null);
+    }
+
+    private UserChangeResult Denied(ClaimsPrincipal? actor, string action, string target)
+    {
+        audit.Record(Name(actor) ?? "anonymous", action, AuditOutcome.Failure, target: target, detail: "denied: Admin role required");
+        return UserChangeResult.Fail("only an Admin may do this");
+    }
+
+    private static bool IsAdmin(ClaimsPrincipal? actor) => actor?.IsInRole(Roles.Admin) == true;
+    private static string? Name(ClaimsPrincipal? actor) => actor?.Identity?.IsAuthenticated == true ? actor.Identity.Name : null;
+    private static string Outcome(IdentityResult r) => r.Succeeded ? AuditOutcome.Success : AuditOutcome.Failure;
+}

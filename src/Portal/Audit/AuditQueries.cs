@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Wharf.Portal.Data;
+
+namespace Wharf.Portal.Audit;
+
+public sealed record AuditFilter(string? Actor, string? Action, string? Repository, DateTime? From, DateTime? To);
+
+/// <summary>Reads the audit trail for the portal: filtered, newest first, paged; and as CSV.</summary>
+public sealed class AuditQueries(IDbContextFactory<PortalDbContext> databases)
+{
+    public async Task<(List<AuditEntry> Items, int Total)> PageAsync(AuditFilter filter, int skip, int take, CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var query = Apply(db.AuditEntries.AsNoTracking(), filter);
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query.OrderByDescending(e => e.Timestamp).ThenByDescending(e => e.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+        return (items, total);
+    }
+
+    public async Task<List<string>> ActionsAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await db.AuditEntries.Select(e => e.Action).Distinct().OrderBy(a => a).ToListAsync(cancellationToken);
+    }
+
+    public async Task<string> CsvAsync(AuditFilter filter, CancellationToken cancellationToken)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var csv = new StringBuilder("timestamp,actor,client,action,repository,target,outcome,detail\n");
+        await foreach (var e in Apply(db.AuditEntries.AsNoTracking(), filter).OrderByDescending(e => e.Timestamp).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            csv.AppendJoin(',', e.Timestamp.ToString("O", CultureInfo.InvariantCulture), Quote(e.Actor), Quote(e.ClientAddress), Quote(e.Action),
+                Quote(e.Repository), Quote(e.Target), Quote(e.Outcome), Quote(e.Detail)).Append('\n');
+        }
+        return csv.ToString();
+    }
+
+    private static IQueryable<AuditEntry> Apply(IQueryable<AuditEntry> query, AuditFilter filter)
+    {
+        if (!string.IsNullOrWhiteSpace(filter.Actor)) query = query.Where(e => e.Actor == filter.Actor.Trim());
+        if (!string.IsNullOrWhiteSpace(filter.Action)) query = query.Where(e => e.Action == filter.Action);
+        if (!string.IsNullOrWhiteSpace(filter.Repository)) query = query.Where(e => e.Repository != null && e.Repository.Contains(filter.Repository.Trim()));
+        if (filter.From is { } from) query = query.Where(e => e.Timestamp >= from);
+        if (filter.To is { } to) query = query.Where(e => e.Timestamp <= to);
+        return query;
+    }
+
+    /// <summary>RFC 4180 quoting; a leading formula character is neutralised so a spreadsheet does not run it.</summary>
+    private static string Quote(string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return "";
+        if (value[0] is '=' or '+' or '-' or '@') value = "'" + value;
+        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
+    }
+}

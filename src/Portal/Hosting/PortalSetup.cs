@@ -1,0 +1,94 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Radzen;
+using Wharf.Portal.Accounts;
+using Wharf.Portal.Audit;
+using Wharf.Portal.Components;
+using Wharf.Portal.Data;
+using Wharf.Registry.Configuration;
+using Wharf.Registry.Events;
+
+namespace Wharf.Portal.Hosting;
+
+/// <summary>The admin portal: Identity sign-in, the audit trail, and the Blazor Server UI, in the registry's process.</summary>
+public static class PortalSetup
+{
+    public static void AddWharfPortal(this WebApplicationBuilder builder, RegistryOptions registry)
+    {
+        var services = builder.Services;
+        var connection = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(registry.ResolvedDataDirectory, "portal.db"),
+            DefaultTimeout = 60,
+        }.ToString();
+        services.AddDbContext<PortalDbContext>(o => o.UseSqlite(connection));
+        services.AddDbContextFactory<PortalDbContext>(o => o.UseSqlite(connection), ServiceLifetime.Scoped);
+
+        // Keys for cookies and, later, secrets at rest: kept with Wharf's data so a restart keeps everyone signed in.
+        services.AddDataProtection()
+            .SetApplicationName("Wharf")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(registry.ResolvedDataDirectory, "keys")));
+
+        services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.LoginPath = "/account/login";
+            cookie.AccessDeniedPath = "/account/login";
+            cookie.Cookie.Name = "wharf.session";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Strict;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
+            cookie.SlidingExpiration = true;
+        });
+        // A disabled user or a changed role takes effect within a minute, not at the cookie's expiry.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        services.AddIdentityCore<PortalUser>(o =>
+            {
+                o.Password.RequiredLength = 12;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireDigit = false;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+                o.Lockout.AllowedForNewUsers = true;
+                o.User.RequireUniqueEmail = false;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<PortalDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+        services.AddAuthorization();
+        services.AddCascadingAuthenticationState();
+        services.AddHttpContextAccessor();
+
+        services.AddSingleton<AuditLog>();
+        services.AddHostedService<AuditWriter>();
+        services.AddSingleton<LoggingEventSink>();
+        services.AddSingleton<IRegistryEventSink, AuditEventSink>();
+        services.AddScoped<AuditQueries>();
+        services.AddScoped<UserAdministration>();
+        services.AddScoped<PortalBootstrapper>();
+        services.AddScoped<EngineCalls>();
+        services.AddScoped<ManifestDeletion>();
+
+        // Serve the component library's and our own static files from the build output too, not only when published.
+        builder.WebHost.UseStaticWebAssets();
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddRadzenComponents();
+    }
+
+    public static void MapWharfPortal(this WebApplication app)
+    {
+        app.UseSecurityHeaders();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        app.MapAccountEndpoints();
+        app.MapAuditEndpoints();
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+    }
+}

@@ -1,0 +1,66 @@
+using Microsoft.Playwright;
+
+namespace Wharf.Tests.E2E.Infrastructure;
+
+/// <summary>
+/// Debian's Chromium driven by Playwright, headless. Every page records console errors and page errors, and a test
+/// fails if any appeared; screenshots go to artifacts/screenshots.
+/// </summary>
+public sealed class Browser : IAsyncDisposable
+{
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+    private readonly List<string> _errors = [];
+
+    private Browser(IPlaywright playwright, IBrowser browser)
+    {
+        _playwright = playwright;
+        _browser = browser;
+    }
+
+    public IReadOnlyList<string> Errors => _errors;
+
+    public static async Task<Browser> LaunchAsync()
+    {
+        var chromium = ExternalTool.Require("chromium");
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            // Without the networking flags Chromium keeps trying to reach the internet, which this machine does not have.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync"],
+        });
+        return new Browser(playwright, browser);
+    }
+
+    public async Task<IPage> NewPageAsync(string baseUrl)
+    {
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = baseUrl,
+            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
+        });
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error") lock (_errors) _errors.Add($"{page.Url}: {message.Text}");
+        };
+        page.PageError += (_, error) => { lock (_errors) _errors.Add($"{page.Url}: {error}"); };
+        return page;
+    }
+
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        var directory = Path.Combine(RepositoryRoot.Find(), "artifacts", "screenshots");
+        Directory.CreateDirectory(directory);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), FullPage = true });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+}

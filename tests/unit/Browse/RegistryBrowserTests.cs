@@ -1,0 +1,117 @@
+using Microsoft.Extensions.DependencyInjection;
+using Wharf.Registry.Browse;
+using Wharf.Tests.Unit.Api;
+using Xunit;
+
+namespace Wharf.Tests.Unit.Browse;
+
+/// <summary>The portal's read views over a registry that two images sharing a base layer were pushed into.</summary>
+public sealed class RegistryBrowserTests : IAsyncLifetime
+{
+    private readonly RegistryTestHost _host = new();
+    private static readonly byte[] SharedLayer = TestContent.RandomBytes(5000, 1);
+    private static readonly byte[] WebLayer = TestContent.RandomBytes(3000, 2);
+    private static readonly byte[] ApiLayer = TestContent.RandomBytes(1000, 3);
+    private TestImage _web = null!, _api = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _host.InitializeAsync();
+        using var client = _host.CreateClient();
+        _web = Image("web", WebLayer);
+        _api = Image("api", ApiLayer);
+        await client.PushImageAsync("team/web", "1.0", _web);
+        await client.PushManifestAsync("team/web", "latest", _web.Manifest, TestContent.OciManifest);
+        await client.PushImageAsync("team/api", "1.0", _api);
+    }
+
+    public Task DisposeAsync() => _host.DisposeAsync();
+
+    private static TestImage Image(string seed, byte[] ownLayer)
+    {
+        var config = TestContent.Config(seed);
+        return TestContent.Manifest(TestContent.Descriptor(TestContent.OciConfig, config),
+            [TestContent.Descriptor(TestContent.OciLayer, SharedLayer), TestContent.Descriptor(TestContent.OciLayer, ownLayer)],
+            [config, SharedLayer, ownLayer]);
+    }
+
+    private async Task<T> BrowseAsync<T>(Func<RegistryBrowser, Task<T>> call)
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        return await call(scope.ServiceProvider.GetRequiredService<RegistryBrowser>());
+    }
+
+    [Fact]
+    public async Task Lists_repositories_with_counts_and_sizes_sorted_and_searched()
+    {
+        var page = await BrowseAsync(b => b.RepositoriesAsync(null, RepositorySort.Name, false, 0, 25, default));
+        Assert.Equal(2, page.Total);
+        Assert.Equal(["team/api", "team/web"], page.Items.Select(r => r.Name));
+        var web = page.Items[1];
+        Assert.Equal(2, web.TagCount);
+        Assert.Equal(1, web.ManifestCount);
+        Assert.Equal(_web.Blobs.Sum(b => (long)b.Length), web.Size);
+        Assert.NotNull(web.LastPush);
+
+        var bySize = await BrowseAsync(b => b.RepositoriesAsync(null, RepositorySort.Size, true, 0, 25, default));
+        Assert.Equal("team/web", bySize.Items[0].Name);
+        var searched = await BrowseAsync(b => b.RepositoriesAsync("API", RepositorySort.Name, false, 0, 25, default));
+        Assert.Equal(["team/api"], searched.Items.Select(r => r.Name));
+        var second = await BrowseAsync(b => b.RepositoriesAsync(null, RepositorySort.Name, false, 1, 1, default));
+        Assert.Equal(["team/web"], second.Items.Select(r => r.Name));
+        Assert.Equal(2, second.Total);
+    }
+
+    [Fact]
+    public async Task Totals_count_what_is_stored()
+    {
+        var totals = await BrowseAsync(b => b.TotalsAsync(default));
+        Assert.Equal(2, totals.Repositories);
+        Assert.Equal(3, totals.Tags);
+        Assert.Equal(2, totals.Manifests);
+        // Two configs, three layers and two manifests' own bytes.
+        Assert.Equal(7, totals.Blobs);
+    }
+
+    [Fact]
+    public async Task Tags_show_digest_size_and_platform()
+    {
+        var tags = await BrowseAsync(b => b.TagsAsync("team/web", default));
+        Assert.Equal(["1.0", "latest"], tags.Select(t => t.Tag));
+        Assert.All(tags, t => Assert.Equal(_web.Digest, t.Digest));
+        Assert.Equal(_web.Manifest.Length + _web.Blobs.Sum(b => (long)b.Length), tags[0].TotalSize);
+    }
+
+    [Fact]
+    public async Task A_shared_layer_names_every_repository_that_uses_it()
+    {
+        var uses = await BrowseAsync(b => b.BlobUsesAsync(Digests.Sha256(SharedLayer), default));
+        Assert.Equal(["team/api", "team/web"], uses.Select(u => u.Repository));
+        Assert.Equal(["1.0", "latest"], uses.Single(u => u.Repository == "team/web").Tags);
+        Assert.All(uses, u => Assert.Equal("layer", u.Kind));
+    }
+
+    [Fact]
+    public async Task Sharing_splits_unique_from_shared_bytes()
+    {
+        var sharing = await BrowseAsync(b => b.SharingAsync("team/web", default));
+        Assert.NotNull(sharing);
+        var shared = Assert.Single(sharing.SharedWith);
+        Assert.Equal("team/api", shared.Repository);
+        Assert.Equal(1, shared.Layers);
+        Assert.Equal(SharedLayer.Length, shared.Bytes);
+        Assert.Equal(SharedLayer.Length, sharing.SharedBytes);
+        Assert.Equal(sharing.TotalBytes - SharedLayer.Length, sharing.UniqueBytes);
+    }
+
+    [Fact]
+    public async Task Manifest_details_list_layers_and_tags()
+    {
+        var details = await BrowseAsync(b => b.ManifestAsync("team/web", _web.Digest, default));
+        Assert.NotNull(details);
+        Assert.Equal(["1.0", "latest"], details.Tags);
+        Assert.Equal([Digests.Sha256(SharedLayer), Digests.Sha256(WebLayer)], details.Layers.Select(l => l.Digest));
+        Assert.False(details.IsIndex);
+        Assert.Null(await BrowseAsync(b => b.ManifestAsync("team/api", _web.Digest, default)));
+    }
+}
