@@ -8,6 +8,7 @@ declare -A packages=(
   [htpasswd]=apache2-utils
   [chromium]=chromium
   [curl]=curl
+  [podman]=podman
 )
 missing=()
 for tool in "${!packages[@]}"; do
