@@ -5,6 +5,12 @@ using Wharf.Tests.E2E.Infrastructure;
 
 // Pushes and pulls the same images with skopeo through Wharf and through distribution 2.8 (Debian's
 // docker-registry) in the same run, and drives each with the same HTTP load, then prints figures and ratios.
+// bench/proxy.sh: the pull-through cache instead (direct pulls from an upstream against pulls through Wharf).
+if (args.Length > 0 && args[0] == "proxy")
+    return await ProxyBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var proxyRounds) ? proxyRounds : 3);
+// bench/gc.sh: garbage collection time on generated data instead (Wharf's and distribution's garbage-collect).
+if (args.Length > 0 && args[0] == "gc")
+    return await GcBenchmark.RunAsync(args[1..]);
 var rounds = args.Length > 0 && int.TryParse(args[0], out var r) ? r : 3;
 using var temp = new TempDirectory("wharf-bench");
 var layout = new OciLayout(temp.Combine("images"));

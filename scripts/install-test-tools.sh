@@ -9,6 +9,8 @@ declare -A packages=(
   [chromium]=chromium
   [curl]=curl
   [podman]=podman
+  [sqlite3]=sqlite3
+  [openssl]=openssl
 )
 missing=()
 for tool in "${!packages[@]}"; do

@@ -3,14 +3,27 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Wharf.Portal.Data;
 
-/// <summary>The portal's database: Identity users and roles, and the audit trail. Separate from the registry's metadata.</summary>
+/// <summary>
+/// The portal's database: Identity users and roles, the audit trail, access tokens and repository grants. Separate
+/// from the registry's metadata.
+/// </summary>
 public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) : IdentityDbContext<PortalUser>(options)
 {
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<UpstreamRecord> Upstreams => Set<UpstreamRecord>();
+    public DbSet<AccessToken> AccessTokens => Set<AccessToken>();
+    public DbSet<RepositoryGrant> RepositoryGrants => Set<RepositoryGrant>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
+        builder.Entity<UpstreamRecord>(e =>
+        {
+            e.ToTable("Upstreams");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Name).IsUnique();
+            e.HasIndex(x => x.Prefix).IsUnique();
+        });
         builder.Entity<AuditEntry>(e =>
         {
             e.ToTable("AuditEntries");
@@ -19,6 +32,20 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             e.HasIndex(x => new { x.Actor, x.Timestamp });
             e.HasIndex(x => new { x.Action, x.Timestamp });
             e.HasIndex(x => new { x.Repository, x.Timestamp });
+        });
+        builder.Entity<AccessToken>(e =>
+        {
+            e.ToTable("AccessTokens");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.SecretHash).IsUnique();
+            e.HasIndex(x => x.UserId);
+            e.HasOne<PortalUser>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        builder.Entity<RepositoryGrant>(e =>
+        {
+            e.ToTable("RepositoryGrants");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.SubjectKind, x.Subject });
         });
     }
 }

@@ -8,10 +8,12 @@ using Wharf.Registry.Blobs;
 using Wharf.Registry.Catalog;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Events;
+using Wharf.Registry.Gc;
 using Wharf.Registry.Import;
 using Wharf.Registry.Maintenance;
 using Wharf.Registry.Manifests;
 using Wharf.Registry.Metadata;
+using Wharf.Registry.Proxy;
 using Wharf.Registry.Storage;
 using Wharf.Registry.Uploads;
 
@@ -52,6 +54,13 @@ public static class RegistryServiceCollectionExtensions
 
         services.AddSingleton<UploadPurger>();
         services.AddHostedService(sp => sp.GetRequiredService<UploadPurger>());
+        services.AddWharfProxy(options);
+
+        services.AddOptions<GarbageCollectionOptions>().BindConfiguration(GarbageCollectionOptions.Section)
+            .Validate(GarbageCollectionOptions.IsValid, GarbageCollectionOptions.Requirements).ValidateOnStart();
+        services.AddScoped<GcReports>();
+        services.AddSingleton<GarbageCollector>();
+        services.AddHostedService<GcSchedule>();
         return services;
     }
 }

@@ -8,6 +8,7 @@ namespace Wharf.Tests.E2E;
 public sealed class PodmanTests : IAsyncLifetime
 {
     private readonly TempDirectory _temp = new();
+    private readonly string _runRoot = Path.Combine("/tmp", "pdm-" + Guid.NewGuid().ToString("N")[..8]);
     private WharfProcess _wharf = null!;
 
     public async Task InitializeAsync()
@@ -21,12 +22,14 @@ public sealed class PodmanTests : IAsyncLifetime
     {
         await _wharf.DisposeAsync();
         _temp.Dispose();
+        try { Directory.Delete(_runRoot, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>podman with its own storage under the test's directory (vfs: no kernel overlay needed).</summary>
     private async Task<string> PodmanAsync(params string[] arguments)
     {
-        string[] all = ["--root", _temp.Combine("podman", "storage"), "--runroot", _temp.Combine("podman", "run"), "--storage-driver", "vfs", .. arguments];
+        // podman wants a short run root (its socket paths must fit), so that one lives directly under /tmp.
+        string[] all = ["--root", _temp.Combine("podman", "storage"), "--runroot", _runRoot, "--storage-driver", "vfs", .. arguments];
         var result = await ExternalTool.RunAsync("podman", all);
         if (result.ExitCode != 0) throw new InvalidOperationException($"podman {string.Join(' ', arguments)} failed:\n{result.All}");
         return result.Output;
@@ -39,13 +42,14 @@ public sealed class PodmanTests : IAsyncLifetime
         var image = layout.AddImage("app", [(60, 200_000), (61, 100_000)]);
         await ExternalTool.SkopeoOkAsync("copy", "--dest-tls-verify=false", $"oci:{layout.Directory}:app", $"docker://{_wharf.HostPort}/team/app:1.0");
 
-        await PodmanAsync("pull", "--tls-verify=false", $"{_wharf.HostPort}/team/app:1.0");
+        var creds = $"{_wharf.AdminUser}:{_wharf.AdminPassword}";
+        await PodmanAsync("pull", "--tls-verify=false", "--creds", creds, $"{_wharf.HostPort}/team/app:1.0");
         var pulledId = (await PodmanAsync("image", "inspect", "--format", "{{.Id}}", $"{_wharf.HostPort}/team/app:1.0")).Trim();
         // An image's ID is its config digest: podman has the very image skopeo pushed.
         Assert.Equal(image.Config.Digest["sha256:".Length..], pulledId);
 
         await PodmanAsync("tag", $"{_wharf.HostPort}/team/app:1.0", $"{_wharf.HostPort}/team/from-podman:2");
-        await PodmanAsync("push", "--tls-verify=false", $"{_wharf.HostPort}/team/from-podman:2");
+        await PodmanAsync("push", "--tls-verify=false", "--creds", creds, $"{_wharf.HostPort}/team/from-podman:2");
 
         var inspected = await ExternalTool.SkopeoOkAsync("inspect", "--tls-verify=false", "--config", $"docker://{_wharf.HostPort}/team/from-podman:2");
         using var config = JsonDocument.Parse(inspected);

@@ -19,6 +19,10 @@ public sealed class AuditEventSink(AuditLog audit, LoggingEventSink logging) : I
             RegistryEventKind.TagDeleted => "tag.delete",
             RegistryEventKind.BlobDeleted => "blob.delete",
             RegistryEventKind.RepositoryImported => "repository.import",
+            RegistryEventKind.GarbageCollectionPreviewed => "gc.preview",
+            RegistryEventKind.GarbageCollected => "gc.collect",
+            RegistryEventKind.GarbageCollectionCancelled => "gc.cancel",
+            RegistryEventKind.GarbageCollectionFailed => "gc.fail",
             _ => null,
         };
         if (action is null) return;
@@ -30,7 +34,8 @@ public sealed class AuditEventSink(AuditLog audit, LoggingEventSink logging) : I
             Action = action,
             Repository = e.Repository,
             Target = e.Tag is null ? e.Digest : e.Digest is null ? e.Tag : $"{e.Tag} ({e.Digest})",
-            Outcome = AuditOutcome.Success,
+            Outcome = e.Kind is RegistryEventKind.GarbageCollectionFailed or RegistryEventKind.GarbageCollectionCancelled ? AuditOutcome.Failure : AuditOutcome.Success,
+            Detail = e.Detail,
         });
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Radzen;
+using Wharf.Portal.Access;
 using Wharf.Portal.Accounts;
 using Wharf.Portal.Audit;
 using Wharf.Portal.Components;
@@ -25,6 +26,8 @@ public static class PortalSetup
         }.ToString();
         services.AddDbContext<PortalDbContext>(o => o.UseSqlite(connection));
         services.AddDbContextFactory<PortalDbContext>(o => o.UseSqlite(connection), ServiceLifetime.Scoped);
+        // Before the registry engine is added: the engine keeps the authorizer registered here.
+        builder.AddRegistryAccess(registry);
 
         // Keys for cookies and, later, secrets at rest: kept with Wharf's data so a restart keeps everyone signed in.
         services.AddDataProtection()
@@ -42,6 +45,13 @@ public static class PortalSetup
             cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
             cookie.SlidingExpiration = true;
+        });
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = "wharf.antiforgery";
+            antiforgery.Cookie.HttpOnly = true;
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         // A disabled user or a changed role takes effect within a minute, not at the cookie's expiry.
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
@@ -73,6 +83,10 @@ public static class PortalSetup
         services.AddScoped<PortalBootstrapper>();
         services.AddScoped<EngineCalls>();
         services.AddScoped<ManifestDeletion>();
+        services.AddScoped<GarbageCollectionConsole>();
+        services.AddSingleton<Upstreams.PortalUpstreamSource>();
+        services.AddSingleton<Wharf.Registry.Proxy.IUpstreamSource>(sp => sp.GetRequiredService<Upstreams.PortalUpstreamSource>());
+        services.AddScoped<Upstreams.UpstreamAdministration>();
 
         // Serve the component library's and our own static files from the build output too, not only when published.
         builder.WebHost.UseStaticWebAssets();

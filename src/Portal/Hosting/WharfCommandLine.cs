@@ -10,6 +10,7 @@ public static class WharfCommandLine
     private const string Usage = """
         usage: wharf [serve] [config.yml] [--key=value ...]
                wharf import [config.yml]
+               wharf garbage-collect [--dry-run] [--delete-untagged] [config.yml]
         The config file may also be named by REGISTRY_CONFIGURATION_PATH.
         """;
 
@@ -17,6 +18,9 @@ public static class WharfCommandLine
     {
         var command = args.Length > 0 && !args[0].StartsWith('-') && !args[0].EndsWith(".yml") && !args[0].EndsWith(".yaml") ? args[0] : "serve";
         var rest = command == "serve" && (args.Length == 0 || args[0] != "serve") ? args : args.Skip(1).ToArray();
+        // distribution's garbage-collect flags may come before the config file.
+        var gcFlags = command == "garbage-collect" ? rest.Where(GarbageCollectCommand.IsFlag).ToArray() : [];
+        rest = rest.Where(a => !gcFlags.Contains(a)).ToArray();
         var configPath = rest.Length > 0 && !rest[0].StartsWith('-') ? rest[0] : Environment.GetEnvironmentVariable("REGISTRY_CONFIGURATION_PATH");
         var hostArgs = rest.SkipWhile(a => !a.StartsWith('-')).ToArray();
         if (configPath is not null && !File.Exists(configPath))
@@ -25,6 +29,20 @@ public static class WharfCommandLine
             return 2;
         }
 
+        try
+        {
+            return await RunCommandAsync(command, hostArgs, configPath, gcFlags);
+        }
+        catch (InvalidDataException e)
+        {
+            // Configuration Wharf cannot honour: say what and why, without a stack trace.
+            await Console.Error.WriteLineAsync($"wharf: configuration error: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static async Task<int> RunCommandAsync(string command, string[] hostArgs, string? configPath, string[] gcFlags)
+    {
         switch (command)
         {
             case "serve":
@@ -34,6 +52,8 @@ public static class WharfCommandLine
                 return 0;
             case "import":
                 return await ImportAsync(hostArgs, configPath);
+            case "garbage-collect":
+                return await GarbageCollectCommand.RunAsync(hostArgs, configPath, gcFlags, Console.Out);
             case "help" or "--help" or "-h":
                 Console.WriteLine(Usage);
                 return 0;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Wharf.Portal.Access;
 using Wharf.Registry;
 using Wharf.Registry.Api;
 using Wharf.Registry.Configuration;
@@ -38,6 +39,7 @@ public static partial class WharfHost
         foreach (var key in RegistryConfiguration.UnknownKeys(builder.Configuration))
             LogUnknownKey(app.Logger, key);
 
+        app.UseRegistryAccess();
         app.MapRegistryApi();
         app.MapHealthChecks("/healthz");
         app.MapWharfPortal();
@@ -76,6 +78,9 @@ public static partial class WharfHost
             kestrel.Limits.MaxRequestBodySize = 64 * 1024; // raised per request for uploads and manifests
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
+            // A client that trickles a body slower than this is cut off (slowloris); a layer upload is far faster.
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(10));
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             void Configure(ListenOptions listen)
             {
                 if (options.TlsCertificate is null || options.TlsKey is null) return;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using Wharf.Registry.Blobs;
@@ -13,27 +14,55 @@ internal static class BlobEndpoints
     public static async Task<IResult> Get(RegistryRequest request)
     {
         var digest = request.RouteDigest();
-        var blobs = request.Service<BlobService>();
-        var size = await blobs.StatAsync(request.Name, digest, request.Aborted)
+        var head = HttpMethods.IsHead(request.Http.Request.Method);
+        var ranged = request.Http.Request.Headers.ContainsKey(HeaderNames.Range);
+        var mode = head ? BlobReadMode.Head : ranged ? BlobReadMode.Seekable : BlobReadMode.Stream;
+        var blob = await request.Service<IBlobSource>().ReadAsync(request.Name, digest, mode, request.Caller, request.Aborted)
             ?? throw new RegistryException(RegistryError.BlobUnknown, $"blob {digest} is not in repository {request.Name}");
 
-        var headers = request.Http.Response.Headers;
+        var response = request.Http.Response;
+        var headers = response.Headers;
         headers["Docker-Content-Digest"] = digest.ToString();
         headers.CacheControl = "max-age=31536000";
-        if (HttpMethods.IsHead(request.Http.Request.Method))
+        if (head)
         {
             headers.AcceptRanges = "bytes";
             headers.ETag = $"\"{digest}\"";
-            request.Http.Response.ContentLength = size;
-            request.Http.Response.ContentType = MediaTypes.OctetStream;
+            response.ContentLength = blob.Size;
+            response.ContentType = MediaTypes.OctetStream;
             return Results.Empty;
         }
 
-        var stream = await blobs.OpenReadAsync(digest, request.Aborted);
-        if (!request.Http.Request.Headers.ContainsKey(HeaderNames.Range)) request.Service<RegistryMetrics>().BytesSent(size);
+        var stream = blob.Content!;
+        var range = request.Http.Request.Headers.Range.ToString();
+        if (IsInvertedRange(range))
+        {
+            // RFC 9110 would allow ignoring bytes=500-0, but clients (and the OCI conformance runner) expect 416.
+            await stream.DisposeAsync();
+            if (blob.Size is { } total) headers.ContentRange = $"bytes */{total}";
+            return Results.StatusCode(StatusCodes.Status416RangeNotSatisfiable);
+        }
+
+        if (!ranged && blob.Size is { } size) request.Service<RegistryMetrics>().BytesSent(size);
+        // A blob still arriving from an upstream is not seekable; its length is the upstream's.
+        if (!stream.CanSeek) response.ContentLength = blob.Size;
         // The framework answers Range with 206 and Content-Range, or 416 when unsatisfiable; it also honours If-None-Match.
-        return Results.Stream(stream, MediaTypes.OctetStream, enableRangeProcessing: true,
+        // It does not check the unit, and a range unit other than bytes must be ignored (RFC 9110, 14.2).
+        var bytesRange = range.Length == 0 || range.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase);
+        return Results.Stream(stream, MediaTypes.OctetStream, enableRangeProcessing: bytesRange,
             entityTag: new EntityTagHeaderValue($"\"{digest}\""));
+    }
+
+    /// <summary>A single byte range whose last position is before its first, such as <c>bytes=500-0</c>.</summary>
+    private static bool IsInvertedRange(string range)
+    {
+        if (!range.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase)) return false;
+        var spec = range[6..].Trim();
+        var dash = spec.IndexOf('-');
+        return dash > 0 && !spec.Contains(',')
+            && long.TryParse(spec[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var first)
+            && long.TryParse(spec[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var last)
+            && last < first;
     }
 
     public static async Task<IResult> Delete(RegistryRequest request)

@@ -13,8 +13,8 @@ internal static class ManifestEndpoints
     public static async Task<IResult> Get(RegistryRequest request)
     {
         var reference = request.Route.Reference;
-        var manifests = request.Service<ManifestService>();
-        var manifest = await manifests.FindAsync(request.Name, reference, request.Aborted)
+        var manifests = request.Service<IManifestSource>();
+        var manifest = await manifests.FindAsync(request.Name, reference, request.Caller, request.Aborted)
             ?? throw new RegistryException(RegistryError.ManifestUnknown, $"manifest '{reference}' is not in repository {request.Name}");
 
         var response = request.Http.Response;

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Wharf.Registry.Auth;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Content;
+using Wharf.Registry.Proxy;
 
 namespace Wharf.Registry.Api;
 
@@ -65,13 +66,28 @@ public static partial class RegistryEndpoints
             var options = context.RequestServices.GetRequiredService<IOptions<RegistryOptions>>().Value;
             SetBodyLimit(context, route.Kind, options);
 
+            // The one routing decision of the pull-through cache: which upstream (if any) serves this repository.
+            // containerd's ?ns=<host> may move the name under that upstream's prefix.
+            (route, var upstream) = context.RequestServices.GetRequiredService<UpstreamCatalog>().Route(route, context.Request.Query["ns"]);
+
             var authorizer = context.RequestServices.GetRequiredService<IRegistryAuthorizer>();
             var caller = await authorizer.AuthorizeAsync(context, [new RegistryAccess(route.Kind is RouteKind.Base or RouteKind.Catalog ? null : route.Name, operation.Action)]);
             if (options.ReadOnly && operation.Action is RegistryAction.Push or RegistryAction.Delete)
                 throw new RegistryException(RegistryError.Unsupported, "the registry is in read-only mode for maintenance");
+            if (upstream is not null && operation.Action is RegistryAction.Push or RegistryAction.Delete)
+                throw new RegistryException(RegistryError.Unsupported,
+                    $"{route.Name} is a pull-through cache of upstream '{upstream.Upstream.Name}'; pushes and deletes are not supported there (push to a repository outside its prefix)");
 
             var result = await operation.Handler(new RegistryRequest(context, route, caller));
             await result.ExecuteAsync(context);
+        }
+        catch (Exception e) when (context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested && e is not OperationCanceledException)
+        {
+            // Part of the body is out: cut the connection, so the client cannot take a short body for a whole one
+            // (a blob streamed from an upstream that broke off).
+            LogAborted(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RegistryEndpoints)),
+                context.Request.Method, context.Request.Path, e.Message);
+            context.Abort();
         }
         catch (RegistryException e)
         {
@@ -104,6 +120,9 @@ public static partial class RegistryEndpoints
             _ => 64 * 1024,
         };
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} failed after its response had started; the connection was cut: {Message}")]
+    private static partial void LogAborted(ILogger logger, string method, string path, string message);
 
     private static string Truncate(string text) => text.Length > 300 ? text[..300] + "…" : text;
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Wharf.Registry.Auth;
 using Wharf.Registry.Content;
@@ -25,9 +26,14 @@ public sealed record RegistryRequest(HttpContext Http, RegistryRoute Route, Regi
 
     public long? ContentLength => Http.Request.ContentLength;
 
-    /// <summary>Whether the request carries a body (a length above zero, or chunked transfer encoding).</summary>
+    /// <summary>
+    /// Whether the request carries a body: a length above zero, or no length but a body anyway (chunked transfer
+    /// encoding in HTTP/1.1; in HTTP/2 a body may simply come without Content-Length, which the server reports).
+    /// </summary>
     public bool HasBody => Http.Request.ContentLength > 0 ||
-        (Http.Request.ContentLength is null && Http.Request.Headers.TransferEncoding.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase));
+        (Http.Request.ContentLength is null &&
+            (Http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true ||
+             Http.Request.Headers.TransferEncoding.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase)));
 
     public string? ContentTypeWithoutParameters
     {

@@ -7,8 +7,15 @@ using Wharf.Registry.Storage;
 namespace Wharf.Registry.Blobs;
 
 /// <summary>Blobs as seen through a repository: a blob is readable in a repository only once it is linked there.</summary>
-public sealed class BlobService(RegistryDbContext db, BlobStore store, IRegistryEventSink events)
+public sealed class BlobService(RegistryDbContext db, BlobStore store, IRegistryEventSink events) : IBlobSource
 {
+    public async Task<BlobRead?> ReadAsync(string repository, Digest digest, BlobReadMode mode, RegistryCaller caller, CancellationToken cancellationToken)
+    {
+        var size = await StatAsync(repository, digest, cancellationToken);
+        if (size is null) return null;
+        return new BlobRead(size, mode == BlobReadMode.Head ? null : await OpenReadAsync(digest, cancellationToken));
+    }
+
     /// <summary>The blob's size, or null when the repository does not hold it.</summary>
     public async Task<long?> StatAsync(string repository, Digest digest, CancellationToken cancellationToken)
     {
@@ -39,11 +46,18 @@ public sealed class BlobService(RegistryDbContext db, BlobStore store, IRegistry
 
     private async Task<bool> LinkExistingAsync(string repository, Digest digest, RegistryCaller caller, CancellationToken cancellationToken)
     {
-        var size = await store.SizeAsync(digest, cancellationToken);
-        if (size is null) return false;
         var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
-        await db.RecordBlobAsync(digest.ToString(), size.Value, cancellationToken);
-        await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
+        long? size;
+        // The file check and the link share one write transaction, so a garbage collection sweep cannot delete the
+        // file in between (docs/gc.md); the refreshed link time then keeps the blob for the grace period.
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            size = await store.SizeAsync(digest, cancellationToken);
+            if (size is null) return false;
+            await db.RecordBlobAsync(digest.ToString(), size.Value, cancellationToken);
+            await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
         events.Publish(new RegistryEvent(RegistryEventKind.BlobMounted, repository, caller) { Digest = digest.ToString(), Size = size });
         return true;
     }

@@ -51,6 +51,22 @@ public static class RegistryConfiguration
         options.DataDirectory = NonEmpty(wharf["DataDirectory"]) ?? options.DataDirectory;
         if (int.TryParse(wharf["MaxManifestBytes"], out var maxManifest) && maxManifest > 0) options.MaxManifestBytes = maxManifest;
         if (int.TryParse(wharf["MaxUploadSessionsPerRepository"], out var maxSessions) && maxSessions > 0) options.MaxUploadSessionsPerRepository = maxSessions;
+        options.Proxy.AllowAnonymous = Bool(wharf["Proxy:AllowAnonymous"]) ?? options.Proxy.AllowAnonymous;
+        foreach (var upstream in wharf.GetSection("Upstreams").GetChildren())
+        {
+            var source = $"Wharf:Upstreams:{upstream.Key}";
+            options.Upstreams.Add(new UpstreamSettings
+            {
+                Source = source,
+                Name = NonEmpty(upstream["Name"]),
+                Prefix = upstream["Prefix"]?.Trim(),
+                Url = NonEmpty(upstream["Url"]),
+                Username = NonEmpty(upstream["Username"]),
+                Password = upstream["Password"] is { Length: > 0 } password ? password : null,
+                Ttl = Duration(upstream["Ttl"], $"{source}:Ttl"),
+                AllowAnonymous = Bool(upstream["AllowAnonymous"]) ?? false,
+            });
+        }
         return options;
     }
 

@@ -36,6 +36,9 @@ public sealed class RegistryOptions
 
     public ProxySettings Proxy { get; set; } = new();
 
+    /// <summary>Named upstreams of the pull-through cache (<c>Wharf:Upstreams</c>), beside the proxy section's one.</summary>
+    public List<UpstreamSettings> Upstreams { get; set; } = [];
+
     public string ResolvedDataDirectory => DataDirectory ?? Path.Combine(RootDirectory, "wharf");
 }
 
@@ -46,4 +49,24 @@ public sealed class ProxySettings
     public string? Username { get; set; }
     public string? Password { get; set; }
     public TimeSpan? Ttl { get; set; }
+    /// <summary>Wharf:Proxy:AllowAnonymous: serve anonymous callers although the upstream has credentials.</summary>
+    public bool AllowAnonymous { get; set; }
+}
+
+/// <summary>One entry of <c>Wharf:Upstreams</c>, as written; validated when the pull-through cache starts.</summary>
+public sealed class UpstreamSettings
+{
+    /// <summary>Where it was configured ("Wharf:Upstreams:0"), for error messages.</summary>
+    public string Source { get; set; } = "";
+    public string? Name { get; set; }
+    /// <summary>Repository prefix served through the upstream ("hub" serves hub/library/nginx).</summary>
+    public string? Prefix { get; set; }
+    public string? Url { get; set; }
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+    public TimeSpan? Ttl { get; set; }
+    public bool AllowAnonymous { get; set; }
+
+    /// <summary>Leaves the password out, so that logging the settings never shows it.</summary>
+    public override string ToString() => $"{Name} ({Prefix}/ -> {Url})";
 }

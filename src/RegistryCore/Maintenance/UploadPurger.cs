@@ -42,14 +42,18 @@ public sealed partial class UploadPurger(
     }
 
     /// <returns>How many upload sessions were removed (or would be, in dry-run mode).</returns>
-    public async Task<int> PurgeAsync(DateTime now, CancellationToken cancellationToken)
+    public Task<int> PurgeAsync(DateTime now, CancellationToken cancellationToken) =>
+        PurgeAsync(now, options.Value.UploadPurgingDryRun, cancellationToken);
+
+    /// <summary>The same, with the dry-run choice made by the caller (garbage collection's preview counts only).</summary>
+    public async Task<int> PurgeAsync(DateTime now, bool dryRun, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var cutoff = now - settings.UploadPurgingAge;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
         var stale = await db.UploadSessions.Where(s => s.UpdatedAt < cutoff).Select(s => s.Id).ToListAsync(cancellationToken);
-        if (settings.UploadPurgingDryRun)
+        if (dryRun)
         {
             LogDryRun(logger, stale.Count, settings.UploadPurgingAge);
             return stale.Count;

@@ -22,8 +22,11 @@ public sealed class ManifestService(
     RegistryDbContext db,
     BlobStore store,
     IOptions<RegistryOptions> options,
-    IRegistryEventSink events)
+    IRegistryEventSink events) : IManifestSource
 {
+    Task<StoredManifest?> IManifestSource.FindAsync(string repository, string reference, RegistryCaller caller, CancellationToken cancellationToken) =>
+        FindAsync(repository, reference, cancellationToken);
+
     /// <summary>Finds a manifest by tag or digest; null when the repository does not have it.</summary>
     public async Task<StoredManifest?> FindAsync(string repository, string reference, CancellationToken cancellationToken)
     {
@@ -68,12 +71,16 @@ public sealed class ManifestService(
         await store.PutAsync(digest, content, cancellationToken);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Under the write lock, where garbage collection's sweep also deletes (docs/gc.md): the referenced blobs are
+        // checked on disk, and the manifest's bytes written again should a sweep have taken them since the write above.
+        await store.PutAsync(digest, content, cancellationToken);
         var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
         await RequireReferencesAsync(repositoryId, manifest, cancellationToken);
         await db.RecordBlobAsync(digestText, content.Length, cancellationToken);
 
-        var exists = await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken);
-        if (!exists) db.Manifests.Add(ManifestRecords.Create(repositoryId, digestText, content.Length, manifest));
+        var existing = await db.Manifests.FirstOrDefaultAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken);
+        if (existing is null) db.Manifests.Add(ManifestRecords.Create(repositoryId, digestText, content.Length, manifest));
+        else existing.PushedAt = DateTime.UtcNow; // pushed again: the grace period starts over, as for a new push
         await db.SaveChangesAsync(cancellationToken);
         if (!isDigest) await db.UpsertTagAsync(repositoryId, reference, digestText, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -145,7 +152,11 @@ public sealed class ManifestService(
         {
             var present = await db.RepositoryBlobs.Where(rb => rb.RepositoryId == repositoryId && blobs.Contains(rb.Digest))
                 .Select(rb => rb.Digest).ToListAsync(cancellationToken);
-            var missing = blobs.Except(present).Order(StringComparer.Ordinal).ToList();
+            // A link whose file is gone (a damaged store, or a garbage collection that died mid-sweep) is no blob.
+            var onDisk = new List<string>(present.Count);
+            foreach (var digest in present)
+                if (await store.SizeAsync(Digest.Parse(digest), cancellationToken) is not null) onDisk.Add(digest);
+            var missing = blobs.Except(onDisk).Order(StringComparer.Ordinal).ToList();
             if (missing.Count > 0)
                 throw new RegistryException(RegistryError.ManifestBlobUnknown, $"blob {missing[0]} is not in this repository; push it first",
                     new { digests = missing });

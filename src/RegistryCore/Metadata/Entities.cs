@@ -78,3 +78,90 @@ public sealed class UploadSessionRecord
     public DateTime StartedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 }
+
+public enum GcMode
+{
+    /// <summary>A dry run: marks and stores the reviewable report, deletes nothing.</summary>
+    Preview = 0,
+    /// <summary>Deletes what is eligible (a preview's items, re-checked, or a fresh mark's).</summary>
+    Collect = 1,
+}
+
+public enum GcRunState
+{
+    Running = 0,
+    Completed = 1,
+    Cancelled = 2,
+    Failed = 3,
+    /// <summary>The process ended while the run was going; the next run finishes its work.</summary>
+    Interrupted = 4,
+}
+
+/// <summary>One garbage collection run: who asked, what it found, what it freed.</summary>
+public sealed class GcRunRecord
+{
+    public long Id { get; set; }
+    public GcMode Mode { get; set; }
+    public bool DeleteUntagged { get; set; }
+    public GcRunState State { get; set; }
+    public string? RequestedBy { get; set; }
+    public DateTime StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+    /// <summary>For a collect of a reviewed preview: that preview's run.</summary>
+    public long? PreviewRunId { get; set; }
+    public int EligibleManifests { get; set; }
+    public int EligibleBlobs { get; set; }
+    public long ReclaimableBytes { get; set; }
+    public int DeletedManifests { get; set; }
+    public int DeletedBlobs { get; set; }
+    public long FreedBytes { get; set; }
+    /// <summary>Items a collect left alone because they were in use again when re-checked.</summary>
+    public int KeptOnRecheck { get; set; }
+    public int PurgedUploads { get; set; }
+    public string? Error { get; set; }
+}
+
+public enum GcItemKind
+{
+    Manifest = 0,
+    Blob = 1,
+}
+
+/// <summary>Why an item is eligible.</summary>
+public enum GcItemReason
+{
+    /// <summary>A blob no kept manifest references.</summary>
+    Unreferenced = 0,
+    /// <summary>A manifest that is not tagged, not a child of a kept index and not a referrer of a kept manifest.</summary>
+    Untagged = 1,
+    /// <summary>A blob file the metadata does not know (a crash between its rename and its database write).</summary>
+    NotInMetadata = 2,
+    /// <summary>A blob record whose file is gone: only the record is dropped.</summary>
+    FileMissing = 3,
+}
+
+/// <summary>What a collect did with an item.</summary>
+public enum GcItemOutcome
+{
+    Deleted = 0,
+    /// <summary>In use again, or younger than the grace period, when re-checked: left alone.</summary>
+    Kept = 1,
+    /// <summary>Already gone when the collect reached it.</summary>
+    Gone = 2,
+}
+
+/// <summary>One line of a run's report: an eligible manifest (per repository) or blob.</summary>
+public sealed class GcItemRecord
+{
+    public long RunId { get; set; }
+    public int Ordinal { get; set; }
+    public GcItemKind Kind { get; set; }
+    public required string Digest { get; set; }
+    public string? MediaType { get; set; }
+    public long Size { get; set; }
+    /// <summary>The repositories that last referenced or linked it, comma-separated (a manifest's own repository).</summary>
+    public string? Repositories { get; set; }
+    public GcItemReason Reason { get; set; }
+    /// <summary>Null in a preview; what happened to it in a collect.</summary>
+    public GcItemOutcome? Outcome { get; set; }
+}

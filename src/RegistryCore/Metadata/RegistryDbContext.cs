@@ -15,6 +15,9 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
     public DbSet<ManifestReferenceRecord> ManifestReferences => Set<ManifestReferenceRecord>();
     public DbSet<TagRecord> Tags => Set<TagRecord>();
     public DbSet<UploadSessionRecord> UploadSessions => Set<UploadSessionRecord>();
+    public DbSet<CachedRepositoryRecord> CachedRepositories => Set<CachedRepositoryRecord>();
+    public DbSet<GcRunRecord> GcRuns => Set<GcRunRecord>();
+    public DbSet<GcItemRecord> GcItems => Set<GcItemRecord>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -67,6 +70,25 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.HasKey(x => x.Id);
             e.HasIndex(x => x.UpdatedAt);
             e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(x => x.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<CachedRepositoryRecord>(e =>
+        {
+            e.ToTable("CachedRepositories");
+            e.HasKey(x => x.RepositoryId);
+            e.Property(x => x.Upstream).HasMaxLength(64);
+            e.HasIndex(x => x.Upstream);
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(x => x.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<GcRunRecord>(e =>
+        {
+            e.ToTable("GcRuns");
+            e.HasKey(x => x.Id);
+        });
+        model.Entity<GcItemRecord>(e =>
+        {
+            e.ToTable("GcItems");
+            e.HasKey(x => new { x.RunId, x.Ordinal });
+            e.HasOne<GcRunRecord>().WithMany().HasForeignKey(x => x.RunId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

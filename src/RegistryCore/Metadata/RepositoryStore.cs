@@ -28,11 +28,19 @@ public static class RepositoryStore
             $"""INSERT INTO "Blobs" ("Digest", "Size", "CreatedAt") VALUES ({digest}, {size}, {now}) ON CONFLICT DO NOTHING""", cancellationToken);
     }
 
+    /// <summary>
+    /// Links a blob into a repository, or refreshes the link's time when it is there already: garbage collection
+    /// never takes a blob linked within its grace period, so a blob uploaded or mounted again is safe until its
+    /// manifest arrives.
+    /// </summary>
     public static async Task LinkBlobAsync(this RegistryDbContext db, long repositoryId, string digest, CancellationToken cancellationToken)
     {
         var now = DateTime.UtcNow;
         await db.Database.ExecuteSqlAsync(
-            $"""INSERT INTO "RepositoryBlobs" ("RepositoryId", "Digest", "LinkedAt") VALUES ({repositoryId}, {digest}, {now}) ON CONFLICT DO NOTHING""", cancellationToken);
+            $"""
+            INSERT INTO "RepositoryBlobs" ("RepositoryId", "Digest", "LinkedAt") VALUES ({repositoryId}, {digest}, {now})
+            ON CONFLICT ("RepositoryId", "Digest") DO UPDATE SET "LinkedAt" = excluded."LinkedAt"
+            """, cancellationToken);
     }
 
     public static async Task UpsertTagAsync(this RegistryDbContext db, long repositoryId, string tag, string digest, CancellationToken cancellationToken)

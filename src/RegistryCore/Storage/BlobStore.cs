@@ -54,9 +54,11 @@ public sealed class BlobStore(IStorageDriver driver)
     /// Streams content into the store, verifying it against <paramref name="expected"/>. Nothing is committed when
     /// the digest or length is wrong, or the stream fails part way.
     /// </summary>
-    public async Task<long> WriteAsync(Stream content, Digest expected, long? expectedLength, CancellationToken cancellationToken, Stream? tee = null)
+    /// <param name="scratchId">The scratch object to write (<see cref="StorageLayout.Scratch"/>), when others read it as it grows.</param>
+    public async Task<long> WriteAsync(Stream content, Digest expected, long? expectedLength, CancellationToken cancellationToken, Stream? tee = null,
+        Guid? scratchId = null)
     {
-        var scratch = StorageLayout.Scratch(Guid.NewGuid());
+        var scratch = StorageLayout.Scratch(scratchId ?? Guid.NewGuid());
         try
         {
             using var hash = IncrementalHash.CreateHash(expected.HashAlgorithmName);

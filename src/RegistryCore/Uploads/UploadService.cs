@@ -84,11 +84,12 @@ public sealed class UploadService(
             if (actual != digest)
                 throw new RegistryException(RegistryError.DigestInvalid, $"uploaded content has digest {actual}, not {digest}");
 
-            if (await blobs.SizeAsync(digest, cancellationToken) is null)
-                await blobs.CommitAsync(StorageLayout.UploadData(id), digest, cancellationToken);
-
+            // The file check and the rows share one write transaction, so a garbage collection sweep (which deletes
+            // files under the same lock) cannot take the blob between them (docs/gc.md).
             await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
             {
+                if (await blobs.SizeAsync(digest, cancellationToken) is null)
+                    await blobs.CommitAsync(StorageLayout.UploadData(id), digest, cancellationToken);
                 await db.RecordBlobAsync(digest.ToString(), size, cancellationToken);
                 await db.LinkBlobAsync(session.RepositoryId, digest.ToString(), cancellationToken);
                 db.UploadSessions.Remove(session);
@@ -121,8 +122,16 @@ public sealed class UploadService(
         var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
         var size = await blobs.WriteAsync(body, digest, contentLength, cancellationToken);
         metrics.BytesReceived(size);
-        await db.RecordBlobAsync(digest.ToString(), size, cancellationToken);
-        await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            // A file written just now is inside garbage collection's grace period; checking it under the write lock
+            // makes it certain (docs/gc.md).
+            if (await blobs.SizeAsync(digest, cancellationToken) is null)
+                throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
+            await db.RecordBlobAsync(digest.ToString(), size, cancellationToken);
+            await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
         events.Publish(new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size });
         return size;
     }

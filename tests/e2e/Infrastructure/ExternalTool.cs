@@ -48,11 +48,23 @@ public static class ExternalTool
         return new Result(process.ExitCode, await output, await error);
     }
 
-    /// <summary>Runs skopeo with TLS verification off (the test registries are plain HTTP on loopback).</summary>
+    /// <summary>
+    /// Runs skopeo logged in to every Wharf the arguments name (with an auth file of <see cref="RegistryLogins"/>,
+    /// as <c>skopeo login</c> would have left), unless the arguments bring their own <c>--authfile</c>. Credentials
+    /// given with <c>--creds</c>, <c>--src-creds</c> or <c>--dest-creds</c> take precedence, as in skopeo. For a call
+    /// that must stay anonymous, use <see cref="RunAsync"/>.
+    /// </summary>
     public static async Task<Result> SkopeoAsync(params string[] arguments)
     {
-        var result = await RunAsync("skopeo", arguments);
-        return result;
+        var authFile = arguments.Any(a => a.StartsWith("--authfile", StringComparison.Ordinal)) ? null : RegistryLogins.WriteAuthFile(arguments);
+        try
+        {
+            return await RunAsync("skopeo", arguments, environment: authFile is null ? null : new Dictionary<string, string> { ["REGISTRY_AUTH_FILE"] = authFile });
+        }
+        finally
+        {
+            if (authFile is not null) File.Delete(authFile);
+        }
     }
 
     public static async Task<string> SkopeoOkAsync(params string[] arguments)

@@ -4,10 +4,13 @@ using System.Text.Json;
 
 namespace Wharf.Tests.E2E.Infrastructure;
 
-/// <summary>Plain HTTP calls to a registry's /v2 API, for what skopeo does not expose (deletes, upload sessions).</summary>
+/// <summary>
+/// Plain HTTP calls to a registry's /v2 API, for what skopeo does not expose (deletes, upload sessions); logged in
+/// to a Wharf the test started (see <see cref="RegistryAuthHandler"/>).
+/// </summary>
 public sealed class RegistryHttp(string hostPort) : IDisposable
 {
-    private readonly HttpClient _client = new() { BaseAddress = new Uri($"http://{hostPort}"), Timeout = TimeSpan.FromMinutes(10) };
+    private readonly HttpClient _client = new(new RegistryAuthHandler(hostPort)) { BaseAddress = new Uri($"http://{hostPort}"), Timeout = TimeSpan.FromMinutes(10) };
 
     public HttpClient Client => _client;
 

@@ -22,9 +22,16 @@ public sealed class WharfProcess : IAsyncDisposable
     public string? ConfigFile { get; }
     public int Port { get; }
     public string HostPort => $"127.0.0.1:{Port}";
-    public string BaseUrl => $"http://{HostPort}";
+    /// <summary>https when the test gave Wharf a certificate (REGISTRY_HTTP_TLS_CERTIFICATE).</summary>
+    public string BaseUrl => $"{(Environment.ContainsKey("REGISTRY_HTTP_TLS_CERTIFICATE") ? "https" : "http")}://{HostPort}";
     public int Pid => _process?.Id ?? throw new InvalidOperationException("not started");
     public string Log => string.Join('\n', _log);
+
+    /// <summary>The first Admin, created from WHARF_ADMIN_USER/WHARF_ADMIN_PASSWORD unless the test sets its own.</summary>
+    public const string DefaultAdminUser = "admin";
+    public const string DefaultAdminPassword = "wharf-e2e-admin-password";
+    public string AdminUser => Environment.GetValueOrDefault("WHARF_ADMIN_USER", DefaultAdminUser);
+    public string AdminPassword => Environment.GetValueOrDefault("WHARF_ADMIN_PASSWORD", DefaultAdminPassword);
 
     public static async Task<WharfProcess> StartAsync(string rootDirectory, IDictionary<string, string>? environment = null, string? configFile = null)
     {
@@ -53,9 +60,16 @@ public sealed class WharfProcess : IAsyncDisposable
         if (ConfigFile is null) info.Environment["REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY"] = RootDirectory;
         info.Environment["REGISTRY_STORAGE_DELETE_ENABLED"] = "true";
         info.Environment["DOTNET_gcServer"] = "0";
+        // Authentication is on, as Wharf ships; the tests log in as this Admin (see RegistryLogins).
+        info.Environment["WHARF_ADMIN_USER"] = DefaultAdminUser;
+        info.Environment["WHARF_ADMIN_PASSWORD"] = DefaultAdminPassword;
         foreach (var (k, v) in Environment) info.Environment[k] = v;
+        RegistryLogins.Register(HostPort, AdminUser, AdminPassword);
 
         _process = Process.Start(info)!;
+        // xunit skips DisposeAsync when a fixture fails part way through its start-up; never leave Wharf running.
+        var started = _process;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { if (!started.HasExited) started.Kill(); } catch (InvalidOperationException) { } };
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _log.Enqueue(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _log.Enqueue(e.Data); };
         _process.BeginOutputReadLine();

@@ -99,6 +99,15 @@ public sealed class DiscoveryTests : RegistryApiTest
     }
 
     [Fact]
+    public async Task RepositoryWithBlobsButNoTagsListsNoTags()
+    {
+        await Client.PushBlobAsync(Repo, TestContent.Layer("only a blob"));
+        using var response = await Client.GetAsync($"/v2/{Repo}/tags/list");
+        Assert.Empty(await ListAsync(response, "tags"));
+        Assert.DoesNotContain(Repo, await Client.CatalogAsync());
+    }
+
+    [Fact]
     public async Task TagsOfUnknownRepositoryIs404NameUnknown()
     {
         using var response = await Client.GetAsync("/v2/no/such/repo/tags/list");
@@ -377,6 +386,16 @@ public sealed class DiscoveryTests : RegistryApiTest
             Assert.Equal(4, manifests.Count);
             Assert.DoesNotContain(manifests, m => m.GetProperty("digest").GetString() == r.BLayer.Digest);
         }
+    }
+
+    [Fact]
+    public async Task ReferrerPushedAgainIsListedOnce()
+    {
+        var r = await SetupReferrersAsync();
+        await Client.PushManifestAsync(Repo, "signature", r.BLayer.Manifest, r.BLayer.MediaType);
+        await Client.PushManifestAsync(Repo, r.BLayer.Digest, r.BLayer.Manifest, r.BLayer.MediaType);
+        var (response, manifests) = await GetReferrersAsync(Repo, r.Subject.Digest);
+        using (response) Assert.Equal(5, manifests.Count);
     }
 
     [Fact]

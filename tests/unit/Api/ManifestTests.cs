@@ -97,6 +97,16 @@ public sealed class ManifestTests : RegistryApiTest
     }
 
     [Fact]
+    public async Task ManifestWithoutContentTypeTakesItsOwnMediaType()
+    {
+        var image = TestContent.DockerImage("no-content-type");
+        foreach (var blob in image.Blobs) await Client.PushBlobAsync(Repo, blob);
+        using var put = await Client.PutAsync($"/v2/{Repo}/manifests/v1", new ByteArrayContent(image.Manifest));
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        await AssertServedAsync(image, "v1");
+    }
+
+    [Fact]
     public async Task ManifestWithoutMediaTypeAndWithoutLayers()
     {
         var config = TestContent.Config("empty-layer");
@@ -343,7 +353,7 @@ public sealed class ManifestTests : RegistryApiTest
     {
         await Client.PushImageAsync(Repo, "v1", TestContent.Image("present"));
         using var response = await GetManifestAsync(new HttpMethod(method), ".INVALID_MANIFEST_NAME");
-        await AssertErrorAsync(response, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+        await AssertErrorOrHeadAsync(response, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
     }
 
     [Theory]

@@ -24,8 +24,7 @@ public sealed class PullTests : RegistryApiTest
     {
         await SetupAsync();
         using var response = await Client.SendAsync(HttpMethod.Head, $"/v2/{Repo}/blobs/{Digests.Dummy}");
-        await AssertErrorAsync(response, HttpStatusCode.NotFound, "BLOB_UNKNOWN");
-        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        await AssertErrorOrHeadAsync(response, HttpStatusCode.NotFound, "BLOB_UNKNOWN");
     }
 
     [Fact]
@@ -79,7 +78,7 @@ public sealed class PullTests : RegistryApiTest
     {
         await SetupAsync();
         using var response = await Client.SendAsync(new HttpMethod(method), $"/v2/{Repo}/manifests/.INVALID_MANIFEST_NAME");
-        await AssertErrorAsync(response, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+        await AssertErrorOrHeadAsync(response, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
     }
 
     [Fact]

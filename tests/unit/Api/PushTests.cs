@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http.Features;
 using Xunit;
 using static Wharf.Tests.Unit.Api.RegistryClient;
 
@@ -223,6 +224,75 @@ public sealed class PushTests : RegistryApiTest
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         Assert.Equal($"/v2/{Repo}/blobs/{digest}", Location(put));
         await AssertBlobAsync(Repo, BlobB);
+    }
+
+    [Fact]
+    public async Task LastChunkSentWithThePutWithoutContentRange()
+    {
+        var location = await Client.StartUploadAsync(Repo);
+        using var first = await Client.PatchAsync(location, Bytes(Chunk1));
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        using var put = await Client.PutAsync(WithQuery(Location(first), "digest=" + Digests.Sha256(BlobB)), Bytes(Chunk2));
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        await AssertBlobAsync(Repo, BlobB);
+    }
+
+    [Fact]
+    public async Task LastChunkSentChunkedWithThePut()
+    {
+        var location = await Client.StartUploadAsync(Repo);
+        using var first = await Client.PatchAsync(location, Bytes(Chunk1));
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var body = new UnsizedContent(Chunk2);
+        body.Headers.ContentType = new(OctetStream);
+        using var put = await Client.PutAsync(WithQuery(Location(first), "digest=" + Digests.Sha256(BlobB)), body);
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        await AssertBlobAsync(Repo, BlobB);
+    }
+
+    /// <summary>An HTTP/2 request: a body in DATA frames, with neither Content-Length nor Transfer-Encoding.</summary>
+    private sealed class Http2Body : IHttpRequestBodyDetectionFeature
+    {
+        public bool CanHaveBody => true;
+    }
+
+    [Fact]
+    public async Task LastChunkInThePutWithoutAnyLengthAsOverHttp2()
+    {
+        var location = await Client.StartUploadAsync(Repo);
+        using var first = await Client.PatchAsync(location, Bytes(Chunk1));
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+
+        var response = await Host.SendRawAsync("PUT", WithQuery(Location(first), "digest=" + Digests.Sha256(BlobB)), c =>
+        {
+            c.Features.Set<IHttpRequestBodyDetectionFeature>(new Http2Body());
+            c.Request.ContentType = OctetStream;
+            c.Request.Body = new MemoryStream(Chunk2);
+        });
+        Assert.True(response.Status == 201, $"{response.Status} {response.Body}");
+        await AssertBlobAsync(Repo, BlobB);
+    }
+
+    [Fact]
+    public async Task MonolithicPostWithAChunkedBody()
+    {
+        var body = new UnsizedContent(BlobA);
+        body.Headers.ContentType = new(OctetStream);
+        using var post = await Client.PostAsync($"/v2/{Repo}/blobs/uploads/?digest={Digests.Sha256(BlobA)}", body);
+        Assert.Equal(HttpStatusCode.Created, post.StatusCode);
+        await AssertBlobAsync(Repo, BlobA);
+    }
+
+    [Fact]
+    public async Task FinishedUploadSessionIsGone()
+    {
+        var location = await Client.StartUploadAsync(Repo);
+        using var put = await Client.PutAsync(WithQuery(location, "digest=" + Digests.Sha256(BlobA)), Bytes(BlobA));
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        using var status = await Client.GetAsync(location);
+        await AssertErrorAsync(status, HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN");
+        using var again = await Client.PutAsync(WithQuery(location, "digest=" + Digests.Sha256(BlobA)), Bytes([]));
+        await AssertErrorAsync(again, HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN");
     }
 
     [Fact]

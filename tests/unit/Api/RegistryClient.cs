@@ -116,6 +116,23 @@ public static class RegistryClient
         return errors[0];
     }
 
+    /// <summary>
+    /// The error answer to a request: for HEAD only the status and Content-Type (a HEAD response has no body to
+    /// carry the code), otherwise everything <see cref="AssertErrorAsync"/> checks.
+    /// </summary>
+    public static async Task AssertErrorOrHeadAsync(HttpResponseMessage response, HttpStatusCode status, string code)
+    {
+        if (response.RequestMessage?.Method != HttpMethod.Head)
+        {
+            await AssertErrorAsync(response, status, code);
+            return;
+        }
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("registry/2.0", Header(response, "Docker-Distribution-API-Version"));
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
     /// <summary>Parses the error body strictly: every entry must have a string code and message and a detail member.</summary>
     public static List<RegistryErrorEntry> ParseErrors(string body)
     {

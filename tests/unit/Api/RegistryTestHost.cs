@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
 using Wharf.Portal.Hosting;
@@ -19,7 +20,19 @@ public sealed class RegistryTestHost : IAsyncLifetime
     /// <summary>storage.delete.enabled; set before <see cref="InitializeAsync"/>.</summary>
     public bool DeleteEnabled { get; init; } = true;
 
-    public string RootDirectory { get; } = Path.Combine(Path.GetTempPath(), "wharf-api-" + Guid.NewGuid().ToString("N"));
+    /// <summary>
+    /// Wharf:Auth:Mode. The API, storage and GC tests test the protocol, not access control, so they run with
+    /// authentication off ("none"); the access tests (tests/unit/Access) and the hostile corpus set "token" or "basic".
+    /// </summary>
+    public string AuthMode { get; init; } = "none";
+
+    /// <summary>More settings, as <c>--key=value</c> arguments (e.g. <c>--Wharf:GarbageCollection:GracePeriod=00:00:02</c>).</summary>
+    public IReadOnlyList<string> Settings { get; init; } = [];
+
+    /// <summary>More changes to the host before it is built (e.g. a log provider that captures every line).</summary>
+    public Action<WebApplicationBuilder>? Configure { get; init; }
+
+    public string RootDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "wharf-api-" + Guid.NewGuid().ToString("N"));
 
     public WebApplication App => _app ?? throw new InvalidOperationException("the host is not started");
 
@@ -28,6 +41,24 @@ public sealed class RegistryTestHost : IAsyncLifetime
     /// <summary>A client for the in-memory server; its base address is <c>http://localhost/</c>.</summary>
     public HttpClient CreateClient() => App.GetTestServer().CreateClient();
 
+    /// <summary>
+    /// Sends a request with exactly this path, as the server would see it after its own decoding: no client
+    /// canonicalizes it first (HttpClient would remove dot segments before the request ever left).
+    /// </summary>
+    public async Task<RawResponse> SendRawAsync(string method, string pathAndQuery, Action<HttpContext>? configure = null)
+    {
+        var context = await App.GetTestServer().SendAsync(c =>
+        {
+            c.Request.Method = method;
+            var query = pathAndQuery.IndexOf('?');
+            c.Request.Path = new PathString(query < 0 ? pathAndQuery : pathAndQuery[..query]);
+            if (query >= 0) c.Request.QueryString = new QueryString(pathAndQuery[query..]);
+            configure?.Invoke(c);
+        });
+        using var reader = new StreamReader(context.Response.Body);
+        return new RawResponse(context.Response.StatusCode, context.Response.ContentType, context.Response.Headers, await reader.ReadToEndAsync());
+    }
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(RootDirectory);
@@ -35,8 +66,17 @@ public sealed class RegistryTestHost : IAsyncLifetime
         [
             "--registry:storage:filesystem:rootdirectory=" + RootDirectory,
             "--registry:storage:delete:enabled=" + (DeleteEnabled ? "true" : "false"),
+            "--Wharf:Auth:Mode=" + AuthMode,
+            .. Settings,
         ];
-        _app = WharfHost.Build(args, null, b => b.WebHost.UseTestServer());
+        _app = WharfHost.Build(args, null, b =>
+        {
+            b.WebHost.UseTestServer();
+            // Under the test runner the entry assembly is testhost; the real process is the Portal's (static assets
+            // and anything else keyed by the application name are found under that name).
+            b.Environment.ApplicationName = typeof(WharfHost).Assembly.GetName().Name!;
+            Configure?.Invoke(b);
+        });
         await WharfHost.InitializeAsync(_app, true);
         await _app.StartAsync();
     }
@@ -91,3 +131,6 @@ public abstract class RegistryApiTest : IAsyncLifetime
         await Host.DisposeAsync();
     }
 }
+
+/// <summary>What <see cref="RegistryTestHost.SendRawAsync"/> got back.</summary>
+public sealed record RawResponse(int Status, string? ContentType, IHeaderDictionary Headers, string Body);

@@ -25,16 +25,19 @@ public sealed class MigrationSchemaTests : IDisposable
         return connectionString;
     }
 
-    /// <summary>Every table's columns, indexes (with their columns) and foreign keys, one line each.</summary>
-    private static string DescribeSchema(string connectionString)
+    /// <summary>
+    /// Every table's columns, indexes (with their columns) and foreign keys, one line each, then its CREATE statement
+    /// (which alone shows collations and AUTOINCREMENT).
+    /// </summary>
+    internal static string DescribeSchema(string connectionString)
     {
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
         var tables = Query(connection,
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('__EFMigrationsHistory', '__EFMigrationsLock') ORDER BY name",
-            r => r.GetString(0));
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('__EFMigrationsHistory', '__EFMigrationsLock') ORDER BY name",
+            r => (Name: r.GetString(0), Sql: r.GetString(1)));
         var schema = new StringBuilder();
-        foreach (var table in tables)
+        foreach (var (table, sql) in tables)
         {
             schema.AppendLine($"table {table}");
             foreach (var column in Query(connection, $"PRAGMA table_info(\"{table}\")",
@@ -50,6 +53,7 @@ public sealed class MigrationSchemaTests : IDisposable
                          r => $"  foreign key {r["from"]} -> {r["table"]}({r["to"]}) on update {r["on_update"]} on delete {r["on_delete"]}")
                          .Order(StringComparer.Ordinal))
                 schema.AppendLine(key);
+            schema.AppendLine(sql);
         }
         return schema.ToString();
     }
@@ -81,7 +85,8 @@ public sealed class MigrationSchemaTests : IDisposable
         CreateDatabase("migrated.db", db => db.Database.Migrate());
 
         using var db = new RegistryDbContext(new DbContextOptionsBuilder<RegistryDbContext>().UseSqlite(connectionString).Options);
-        Assert.Equal(["20261123000000_InitialCreate"], db.Database.GetAppliedMigrations());
+        Assert.Equal(db.Database.GetMigrations(), db.Database.GetAppliedMigrations());
+        Assert.Equal("20261123000000_InitialCreate", db.Database.GetAppliedMigrations().First());
         Assert.Empty(db.Database.GetPendingMigrations());
     }
 }

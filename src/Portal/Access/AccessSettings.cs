@@ -1,0 +1,104 @@
+using System.Net;
+using Wharf.Registry.Configuration;
+
+namespace Wharf.Portal.Access;
+
+/// <summary>How /v2 callers authenticate.</summary>
+public enum RegistryAuthMode
+{
+    /// <summary>Bearer tokens from Wharf's own token endpoint, as Docker Hub and Harbor do it (the default).</summary>
+    Token,
+    /// <summary>Basic credentials on every /v2 request, for simple set-ups.</summary>
+    Basic,
+    /// <summary>No authentication: anyone who reaches the port may do anything. For local development.</summary>
+    None,
+}
+
+/// <summary>
+/// Registry access settings (<c>Wharf:Auth</c>, <c>Wharf:RateLimits</c>, <c>Wharf:ForwardedHeaders</c>), read once at
+/// start. Configuration Wharf cannot honour fails the start with a message that says what to do instead.
+/// </summary>
+public sealed class AccessSettings
+{
+    public RegistryAuthMode Mode { get; init; } = RegistryAuthMode.Token;
+    /// <summary>The token service's name: the <c>service</c> of challenges and the audience of tokens.</summary>
+    public string Service { get; init; } = "wharf";
+    public string Issuer { get; init; } = "wharf";
+    /// <summary>The token endpoint's outside URL; by default built from the request (honouring trusted proxies).</summary>
+    public string? Realm { get; init; }
+    public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(90);
+    /// <summary>Token requests per client address and minute; sign-in attempts per client address and minute.</summary>
+    public int TokenRequestsPerMinute { get; init; } = 120;
+    public int SignInsPerMinute { get; init; } = 10;
+    public IReadOnlyList<IPAddress> KnownProxies { get; init; } = [];
+    public IReadOnlyList<System.Net.IPNetwork> KnownNetworks { get; init; } = [];
+
+    public bool IsOpen => Mode == RegistryAuthMode.None;
+
+    public const string HtpasswdRefusal =
+        "auth.htpasswd is not supported: Wharf has no maintained bcrypt implementation to check htpasswd files with. " +
+        "Remove the auth section (and REGISTRY_AUTH_HTPASSWD_* variables); Wharf's registry users are its portal users, " +
+        "with token authentication by default. Create each htpasswd user in the portal (Users) or set WHARF_ADMIN_USER and " +
+        "WHARF_ADMIN_PASSWORD for the first Admin; docs/security.md describes the move.";
+
+    /// <exception cref="InvalidDataException">A setting is invalid or asks for something Wharf does not do.</exception>
+    public static AccessSettings Bind(IConfiguration configuration)
+    {
+        var registry = configuration.GetSection(RegistryConfiguration.Section);
+        if (registry.GetSection("auth:htpasswd").GetChildren().Any() || !string.IsNullOrEmpty(registry["auth:htpasswd"]))
+            throw new InvalidDataException(HtpasswdRefusal);
+
+        var auth = configuration.GetSection("Wharf:Auth");
+        // distribution's config.yml has no "off" switch; "auth: none" (REGISTRY_AUTH=none) is accepted as one.
+        var modeText = auth["Mode"] ?? (string.Equals(registry["auth"], "none", StringComparison.OrdinalIgnoreCase) ? "none" : null);
+        var mode = modeText?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "token" => RegistryAuthMode.Token,
+            "basic" => RegistryAuthMode.Basic,
+            "none" or "off" => RegistryAuthMode.None,
+            var other => throw new InvalidDataException($"Wharf:Auth:Mode '{other}' is not one of token, basic, none"),
+        };
+        var limits = configuration.GetSection("Wharf:RateLimits");
+        var forwarded = configuration.GetSection("Wharf:ForwardedHeaders");
+        var realm = NonEmpty(auth["Realm"]);
+        if (realm is not null && !(Uri.TryCreate(realm, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            throw new InvalidDataException($"Wharf:Auth:Realm '{realm}' is not an absolute http(s) URL");
+        return new AccessSettings
+        {
+            Mode = mode,
+            Service = NonEmpty(auth["Service"]) ?? "wharf",
+            Issuer = NonEmpty(auth["Issuer"]) ?? "wharf",
+            Realm = realm,
+            TokenLifetime = Duration(auth["TokenLifetime"], "Wharf:Auth:TokenLifetime") ?? TimeSpan.FromMinutes(5),
+            RefreshTokenLifetime = Duration(auth["RefreshTokenLifetime"], "Wharf:Auth:RefreshTokenLifetime") ?? TimeSpan.FromDays(90),
+            TokenRequestsPerMinute = Count(limits["TokenRequestsPerMinute"], "Wharf:RateLimits:TokenRequestsPerMinute") ?? 120,
+            SignInsPerMinute = Count(limits["SignInsPerMinute"], "Wharf:RateLimits:SignInsPerMinute") ?? 10,
+            KnownProxies = List(forwarded, "KnownProxies").Select(p => IPAddress.TryParse(p, out var a) ? a
+                : throw new InvalidDataException($"Wharf:ForwardedHeaders:KnownProxies: '{p}' is not an IP address")).ToList(),
+            KnownNetworks = List(forwarded, "KnownNetworks").Select(n => System.Net.IPNetwork.TryParse(n, out var net) ? net
+                : throw new InvalidDataException($"Wharf:ForwardedHeaders:KnownNetworks: '{n}' is not a network such as 10.0.0.0/8")).ToList(),
+        };
+    }
+
+    /// <summary>A list setting, as an array (<c>KnownProxies:0</c>, …) or one comma-separated value.</summary>
+    private static IEnumerable<string> List(IConfigurationSection section, string key)
+    {
+        var values = section.GetSection(key).GetChildren().Select(c => c.Value).Append(section[key]);
+        return values.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct();
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static TimeSpan? Duration(string? value, string key)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        return GoDuration.TryParse(value, out var d) && d > TimeSpan.Zero ? d : throw new InvalidDataException($"{key}: '{value}' is not a positive duration (e.g. 5m, 00:05:00)");
+    }
+
+    private static int? Count(string? value, string key)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        return int.TryParse(value, out var n) && n > 0 ? n : throw new InvalidDataException($"{key}: '{value}' is not a positive whole number");
+    }
+}

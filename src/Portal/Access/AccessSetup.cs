@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Wharf.Registry;
+using Wharf.Registry.Api;
+using Wharf.Registry.Auth;
+using Wharf.Registry.Configuration;
+
+namespace Wharf.Portal.Access;
+
+/// <summary>Wires registry access control into the host: the authorizer of the chosen mode, the token endpoint, rate limits and trusted proxies.</summary>
+public static partial class AccessSetup
+{
+    /// <summary>Registers the services; must run before the registry engine is added, which keeps this authorizer.</summary>
+    /// <exception cref="InvalidDataException">The access configuration is invalid (auth.htpasswd, a bad mode, …).</exception>
+    public static AccessSettings AddRegistryAccess(this WebApplicationBuilder builder, RegistryOptions registry)
+    {
+        var settings = AccessSettings.Bind(builder.Configuration);
+        var services = builder.Services;
+        services.AddSingleton(settings);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new RegistryTokens(settings, registry.ResolvedDataDirectory, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<RegistryPermissions>();
+        services.AddSingleton<VerifiedCredentials>();
+        services.AddSingleton<RegistryChallenge>();
+        services.AddScoped<RegistryCredentials>();
+        services.AddScoped<AccessTokens>();
+        services.AddScoped<RepositoryGrants>();
+        if (settings.IsOpen) services.AddSingleton<IRegistryAuthorizer, OpenRegistryAuthorizer>();
+        else services.AddScoped<IRegistryAuthorizer, PortalRegistryAuthorizer>();
+
+        services.AddRateLimiter(options =>
+        {
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => Limit(context, settings));
+            options.OnRejected = RejectAsync;
+        });
+        if (settings.KnownProxies.Count > 0 || settings.KnownNetworks.Count > 0)
+        {
+            services.Configure<ForwardedHeadersOptions>(options =>
+            {
+                options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+                // Only the configured proxies: not even loopback is trusted by default.
+                options.KnownProxies.Clear();
+                options.KnownIPNetworks.Clear();
+                foreach (var proxy in settings.KnownProxies) options.KnownProxies.Add(proxy);
+                foreach (var network in settings.KnownNetworks) options.KnownIPNetworks.Add(network);
+            });
+        }
+        return settings;
+    }
+
+    /// <summary>First in the pipeline: forwarded headers from trusted proxies (so addresses, scheme and host are the client's), then rate limits.</summary>
+    public static void UseRegistryAccess(this WebApplication app)
+    {
+        var settings = app.Services.GetRequiredService<AccessSettings>();
+        if (settings.KnownProxies.Count > 0 || settings.KnownNetworks.Count > 0) app.UseForwardedHeaders();
+        app.UseRateLimiter();
+        if (settings.IsOpen) LogOpen(app.Logger);
+        else LogMode(app.Logger, settings.Mode.ToString().ToLowerInvariant());
+        if (settings.Mode == RegistryAuthMode.Token) app.MapTokenEndpoint();
+    }
+
+    private static RateLimitPartition<string> Limit(HttpContext context, AccessSettings settings)
+    {
+        var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (context.Request.Path.StartsWithSegments(TokenEndpoint.Path))
+            return RateLimitPartition.GetFixedWindowLimiter("token " + client, _ => PerMinute(settings.TokenRequestsPerMinute));
+        if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/account/login"))
+            return RateLimitPartition.GetFixedWindowLimiter("sign-in " + client, _ => PerMinute(settings.SignInsPerMinute));
+        return RateLimitPartition.GetNoLimiter("");
+    }
+
+    private static FixedWindowRateLimiterOptions PerMinute(int permits) =>
+        new() { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0, AutoReplenishment = true };
+
+    /// <summary>429 with Retry-After: the registry's TOOMANYREQUESTS error for API clients, a line of text for the sign-in form.</summary>
+    private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var context = rejected.HttpContext;
+        var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 60;
+        var retry = seconds.ToString(CultureInfo.InvariantCulture);
+        if (context.Request.Path.StartsWithSegments("/account"))
+        {
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            context.Response.Headers.RetryAfter = retry;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync($"Too many sign-in attempts from your address; try again in {seconds} seconds.", cancellationToken);
+            return;
+        }
+        await RegistryErrorWriter.WriteAsync(context, RegistryError.TooManyRequests, $"too many token requests; retry in {seconds} seconds", null,
+            new Dictionary<string, string> { ["Retry-After"] = retry });
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry authentication is OFF (Wharf:Auth:Mode=none): anyone who can reach this port can push, pull and delete. Use it for local development only.")]
+    private static partial void LogOpen(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Registry authentication: {Mode}")]
+    private static partial void LogMode(ILogger logger, string mode);
+}

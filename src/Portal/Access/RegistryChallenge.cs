@@ -1,0 +1,30 @@
+using Wharf.Registry;
+using Wharf.Registry.Auth;
+
+namespace Wharf.Portal.Access;
+
+/// <summary>The 401 answers of the registry API, with the <c>WWW-Authenticate</c> challenge that tells clients where to log in.</summary>
+public sealed class RegistryChallenge(AccessSettings settings)
+{
+    /// <summary>The token endpoint's URL as the client sees it (after trusted proxies' forwarded headers), or the configured realm.</summary>
+    public string Realm(HttpContext context) => settings.Realm ?? $"{context.Request.Scheme}://{context.Request.Host}/auth/token";
+
+    public RegistryException Unauthorized(HttpContext context, IEnumerable<RegistryAccess> access, string? error = null, string? message = null)
+    {
+        var exception = new RegistryException(RegistryError.Unauthorized, message ?? "authentication required");
+        exception.Headers["WWW-Authenticate"] = Header(context, access, error);
+        return exception;
+    }
+
+    public string Header(HttpContext context, IEnumerable<RegistryAccess> access, string? error = null)
+    {
+        if (settings.Mode == RegistryAuthMode.Basic) return "Basic realm=\"Wharf\", charset=\"UTF-8\"";
+        var header = $"Bearer realm=\"{Quote(Realm(context))}\",service=\"{Quote(settings.Service)}\"";
+        var scopes = access.Select(RegistryScope.For).OfType<RegistryScope>().Select(s => s.ToString()).ToList();
+        if (scopes.Count > 0) header += $",scope=\"{Quote(string.Join(' ', scopes))}\"";
+        if (error is not null) header += $",error=\"{error}\"";
+        return header;
+    }
+
+    private static string Quote(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"");
+}

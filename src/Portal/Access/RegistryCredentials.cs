@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Identity;
+using Wharf.Portal.Audit;
+using Wharf.Portal.Data;
+
+namespace Wharf.Portal.Access;
+
+/// <summary>The outcome of a credential check: the identity, or a reason that is audited but never shown to the client.</summary>
+public sealed record CredentialCheck(RegistryIdentity? Identity, string? Reason)
+{
+    public bool Succeeded => Identity is not null;
+}
+
+/// <summary>
+/// Checks registry credentials: a user name with the user's password (counted against the lockout, as a portal
+/// sign-in is) or with one of the user's access tokens. Refusals are audited; the secret never is.
+/// </summary>
+public sealed class RegistryCredentials(UserManager<PortalUser> users, SignInManager<PortalUser> signIn, AccessTokens tokens, AuditLog audit)
+{
+    public async Task<CredentialCheck> VerifyAsync(string userName, string secret, string? clientAddress, string auditAction, CancellationToken cancellationToken)
+    {
+        var check = await CheckAsync(userName, secret, cancellationToken);
+        if (!check.Succeeded)
+            audit.Record(string.IsNullOrWhiteSpace(userName) ? "anonymous" : Shorten(userName), auditAction, AuditOutcome.Failure, detail: check.Reason, clientAddress: clientAddress);
+        return check;
+    }
+
+    private async Task<CredentialCheck> CheckAsync(string userName, string secret, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(userName) || string.IsNullOrEmpty(secret) || userName.Length > 256 || secret.Length > 1024)
+            return new(null, "malformed credentials");
+        var user = await users.FindByNameAsync(userName);
+        if (user is null) return new(null, "unknown user");
+        if (user.Disabled) return new(null, "account disabled");
+
+        if (AccessTokens.LooksLikeToken(secret))
+        {
+            var token = await tokens.FindActiveAsync(secret, cancellationToken);
+            if (token is null || token.UserId != user.Id) return new(null, "unknown, expired or revoked access token");
+            return new(await IdentityAsync(user, token), null);
+        }
+
+        var result = await signIn.CheckPasswordSignInAsync(user, secret, lockoutOnFailure: true);
+        if (result.Succeeded) return new(await IdentityAsync(user, null), null);
+        return new(null, result.IsLockedOut ? "locked out" : result.IsNotAllowed ? "not allowed to sign in" : "wrong password");
+    }
+
+    /// <summary>
+    /// The identity of a user (and access token) named by an earlier credential check, as it stands now: null when
+    /// the user was deleted or disabled, its password changed since (<paramref name="securityStamp"/>), or the token
+    /// expired or was revoked.
+    /// </summary>
+    public async Task<RegistryIdentity?> LoadAsync(string userId, long? accessTokenId, string? securityStamp, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByIdAsync(userId);
+        if (user is null || user.Disabled) return null;
+        if (securityStamp is not null && !string.Equals(securityStamp, user.SecurityStamp, StringComparison.Ordinal)) return null;
+        if (accessTokenId is not { } id) return await IdentityAsync(user, null);
+        var token = await tokens.FindActiveAsync(id, cancellationToken);
+        return token is null || token.UserId != user.Id ? null : await IdentityAsync(user, token);
+    }
+
+    public async Task<string?> SecurityStampAsync(string userId) => (await users.FindByIdAsync(userId))?.SecurityStamp;
+
+    private async Task<RegistryIdentity> IdentityAsync(PortalUser user, AccessToken? token)
+    {
+        var roles = (await users.GetRolesAsync(user)).ToList();
+        var identity = new RegistryIdentity(user.Id, user.UserName!, roles);
+        return token is null ? identity : identity with
+        {
+            AccessTokenId = token.Id,
+            TokenActions = RepositoryActionsText.Parse(token.Actions),
+            TokenPrefix = token.RepositoryPrefix,
+        };
+    }
+
+    private static string Shorten(string text) => text.Length > 100 ? text[..100] + "…" : text;
+}

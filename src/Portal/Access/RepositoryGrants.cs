@@ -1,0 +1,103 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Wharf.Portal.Accounts;
+using Wharf.Portal.Audit;
+using Wharf.Portal.Data;
+
+namespace Wharf.Portal.Access;
+
+public sealed record GrantSummary(long Id, string RepositoryPrefix, string SubjectKind, string Subject, string SubjectLabel, string Actions, DateTime CreatedAt, string? CreatedBy);
+
+/// <summary>Admins manage who may pull, push and delete under which repository prefix. Checked here, audited here.</summary>
+public sealed class RepositoryGrants(IDbContextFactory<PortalDbContext> databases, UserManager<PortalUser> users, RegistryPermissions permissions, AuditLog audit, TimeProvider time)
+{
+    public async Task<List<GrantSummary>> ListAsync(ClaimsPrincipal actor, CancellationToken cancellationToken)
+    {
+        if (!actor.IsInRole(Roles.Admin)) return [];
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var grants = await db.RepositoryGrants.AsNoTracking().ToListAsync(cancellationToken);
+        var names = await db.Users.AsNoTracking().ToDictionaryAsync(u => u.Id, u => u.UserName ?? "?", cancellationToken);
+        return grants
+            .OrderBy(g => g.RepositoryPrefix, StringComparer.Ordinal).ThenBy(g => g.SubjectKind).ThenBy(g => g.Subject)
+            .Select(g => new GrantSummary(g.Id, g.RepositoryPrefix, g.SubjectKind, g.Subject, Label(g, names), g.Actions, g.CreatedAt, g.CreatedBy))
+            .ToList();
+    }
+
+    /// <param name="subject">A user name for <see cref="GrantSubjectKind.User"/>, a role for <see cref="GrantSubjectKind.Role"/>, ignored otherwise.</param>
+    public async Task<UserChangeResult> CreateAsync(ClaimsPrincipal actor, string? repositoryPrefix, string subjectKind, string? subject, RepositoryActions actions, CancellationToken cancellationToken)
+    {
+        var actorName = actor.Identity?.Name ?? "anonymous";
+        if (!actor.IsInRole(Roles.Admin))
+        {
+            audit.Record(actorName, "grant.create", AuditOutcome.Failure, detail: "denied: Admin role required");
+            return UserChangeResult.Fail("only an Admin may do this");
+        }
+        var prefix = RepositoryPrefix.Normalize(repositoryPrefix);
+        if (!RepositoryPrefix.IsValid(prefix)) return UserChangeResult.Fail($"'{prefix}' is not a repository name prefix (lower-case path components such as team or team/app)");
+        if ((actions & RepositoryActions.All) == RepositoryActions.None) return UserChangeResult.Fail("choose at least one action");
+        if (subjectKind == GrantSubjectKind.Anonymous && (actions & ~RepositoryActions.Pull) != RepositoryActions.None)
+            return UserChangeResult.Fail("anonymous callers may only be allowed to pull");
+
+        string stored, label;
+        switch (subjectKind)
+        {
+            case GrantSubjectKind.Anonymous or GrantSubjectKind.AnyUser:
+                stored = "";
+                label = subjectKind;
+                break;
+            case GrantSubjectKind.Role when Roles.All.Contains(subject):
+                stored = label = subject!;
+                break;
+            case GrantSubjectKind.User when await users.FindByNameAsync(subject ?? "") is { } user:
+                stored = user.Id;
+                label = user.UserName!;
+                break;
+            default:
+                return UserChangeResult.Fail(subjectKind is GrantSubjectKind.User or GrantSubjectKind.Role ? $"no such {subjectKind} '{subject}'" : $"unknown kind of subject '{subjectKind}'");
+        }
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        db.RepositoryGrants.Add(new RepositoryGrant
+        {
+            RepositoryPrefix = prefix,
+            SubjectKind = subjectKind,
+            Subject = stored,
+            Actions = RepositoryActionsText.Format(actions & RepositoryActions.All),
+            CreatedAt = time.GetUtcNow().UtcDateTime,
+            CreatedBy = actorName,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        permissions.Invalidate();
+        audit.Record(actorName, "grant.create", AuditOutcome.Success, repository: Describe(prefix), target: $"{subjectKind} {label}".Trim(),
+            detail: RepositoryActionsText.Format(actions));
+        return UserChangeResult.Ok;
+    }
+
+    public async Task<UserChangeResult> DeleteAsync(ClaimsPrincipal actor, long id, CancellationToken cancellationToken)
+    {
+        var actorName = actor.Identity?.Name ?? "anonymous";
+        if (!actor.IsInRole(Roles.Admin))
+        {
+            audit.Record(actorName, "grant.delete", AuditOutcome.Failure, detail: "denied: Admin role required");
+            return UserChangeResult.Fail("only an Admin may do this");
+        }
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var grant = await db.RepositoryGrants.SingleOrDefaultAsync(g => g.Id == id, cancellationToken);
+        if (grant is null) return UserChangeResult.Fail("no such grant");
+        db.RepositoryGrants.Remove(grant);
+        await db.SaveChangesAsync(cancellationToken);
+        permissions.Invalidate();
+        audit.Record(actorName, "grant.delete", AuditOutcome.Success, repository: Describe(grant.RepositoryPrefix), target: $"{grant.SubjectKind} {grant.Subject}".Trim(), detail: grant.Actions);
+        return UserChangeResult.Ok;
+    }
+
+    private static string Describe(string prefix) => prefix.Length == 0 ? "*" : prefix;
+
+    private static string Label(RepositoryGrant grant, Dictionary<string, string> names) => grant.SubjectKind switch
+    {
+        GrantSubjectKind.Anonymous => "anonymous callers",
+        GrantSubjectKind.AnyUser => "every signed-in user",
+        GrantSubjectKind.Role => $"role {grant.Subject}",
+        _ => names.TryGetValue(grant.Subject, out var name) ? $"user {name}" : "a deleted user",
+    };
+}

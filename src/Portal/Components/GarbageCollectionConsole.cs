@@ -1,0 +1,58 @@
+using Microsoft.AspNetCore.Components.Authorization;
+using Wharf.Portal.Accounts;
+using Wharf.Portal.Audit;
+using Wharf.Portal.Data;
+using Wharf.Registry;
+using Wharf.Registry.Gc;
+using Wharf.Registry.Metadata;
+
+namespace Wharf.Portal.Components;
+
+/// <summary>
+/// The portal's side of garbage collection: preview, collect a reviewed preview, cancel, history. Every action is
+/// checked for the Admin role here, on the server; the engine records each run and raises the event the audit
+/// trail keeps.
+/// </summary>
+public sealed class GarbageCollectionConsole(
+    GarbageCollector collector, EngineCalls engine, AuthenticationStateProvider authentication, AuditLog audit, IHttpContextAccessor http)
+{
+    public GarbageCollector Collector => collector;
+
+    public async Task<(GcRunRecord? Run, string? Error)> PreviewAsync(bool deleteUntagged) =>
+        await RunAsync("gc.preview", caller => collector.PreviewAsync(deleteUntagged, caller, CancellationToken.None));
+
+    public async Task<(GcRunRecord? Run, string? Error)> CollectAsync(long previewRunId) =>
+        await RunAsync("gc.collect", caller => collector.CollectAsync(previewRunId, caller, CancellationToken.None));
+
+    public async Task<bool> CancelAsync() => await IsAdminAsync() && collector.Cancel();
+
+    public Task<List<GcRunRecord>> HistoryAsync(int take) =>
+        engine.RunAsync<GcReports, List<GcRunRecord>>(r => r.HistoryAsync(0, take, CancellationToken.None));
+
+    public Task<List<GcItem>> ItemsAsync(long runId) =>
+        engine.RunAsync<GcReports, List<GcItem>>(r => r.LoadItemsAsync(runId, CancellationToken.None));
+
+    private async Task<(GcRunRecord? Run, string? Error)> RunAsync(string action, Func<RegistryCaller, Task<GcRunResult>> run)
+    {
+        var user = (await authentication.GetAuthenticationStateAsync()).User;
+        var name = user.Identity?.Name ?? "anonymous";
+        if (!user.IsInRole(Roles.Admin))
+        {
+            audit.Record(name, action, AuditOutcome.Failure, detail: "denied: Admin role required");
+            return (null, "Only an Admin may run garbage collection.");
+        }
+        var caller = new RegistryCaller(name, http.HttpContext?.Connection.RemoteIpAddress?.ToString());
+        try
+        {
+            // Off the circuit's thread: the page keeps rendering progress while the collection runs.
+            var result = await Task.Run(() => run(caller));
+            return (result.Run, result.Run.Error);
+        }
+        catch (GcBusyException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    private async Task<bool> IsAdminAsync() => (await authentication.GetAuthenticationStateAsync()).User.IsInRole(Roles.Admin);
+}

@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Wharf.Registry.Configuration;
+using Wharf.Registry.Events;
+using Wharf.Registry.Maintenance;
+using Wharf.Registry.Metadata;
+using Wharf.Registry.Storage;
+
+namespace Wharf.Registry.Gc;
+
+public enum GcPhase
+{
+    PurgingUploads,
+    Marking,
+    ScanningStore,
+    Recording,
+    SweepingManifests,
+    SweepingBlobs,
+}
+
+/// <summary>Where the running collection is: its phase and, where it can tell, items done of total (0: not known).</summary>
+public sealed record GcProgress(long RunId, GcMode Mode, GcPhase Phase, long Done, long Total, DateTime StartedAt);
+
+/// <summary>A finished run; the mark's detail too when this run marked (the command line prints it).</summary>
+public sealed record GcRunResult(GcRunRecord Run, GcMarkResult? Mark);
+
+/// <summary>Thrown when a collection is asked for while another one runs in this process.</summary>
+public sealed class GcBusyException() : InvalidOperationException("a garbage collection is already running");
+
+/// <summary>
+/// Runs garbage collection while the registry serves: a preview (dry run) that stores a reviewable report, a collect
+/// of a reviewed preview, or a mark-and-sweep in one go (the command line, the schedule). One run at a time per
+/// process; live progress, cancellation, a stored record of every run, and an engine event for the audit trail.
+/// </summary>
+public sealed partial class GarbageCollector(
+    IServiceScopeFactory scopes,
+    UploadPurger uploadPurger,
+    IOptions<GarbageCollectionOptions> options,
+    IOptions<RegistryOptions> registryOptions,
+    IRegistryEventSink events,
+    ILogger<GarbageCollector> logger)
+{
+    private static readonly DateTime ProcessStarted = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Stopwatch _phaseClock = new();
+    private CancellationTokenSource? _cancel;
+    private GcProgress? _progress;
+
+    /// <summary>The running collection's progress, or null when none runs.</summary>
+    public GcProgress? Progress => Volatile.Read(ref _progress);
+
+    /// <summary>Raised on every progress step, on the collection's thread: keep handlers short.</summary>
+    public event Action<GcProgress>? ProgressChanged;
+
+    /// <summary>Asks the running collection to stop after the batch in hand; false when none runs.</summary>
+    public bool Cancel()
+    {
+        var cancel = Volatile.Read(ref _cancel);
+        if (cancel is null) return false;
+        cancel.Cancel();
+        return true;
+    }
+
+    /// <summary>A dry run: marks, stores the report (run and items) and deletes nothing.</summary>
+    public Task<GcRunResult> PreviewAsync(bool deleteUntagged, RegistryCaller caller, CancellationToken cancellationToken) =>
+        ExecuteAsync(GcMode.Preview, deleteUntagged, caller, null, cancellationToken);
+
+    /// <summary>Deletes what a stored preview listed and is still eligible now (each item is re-checked).</summary>
+    public Task<GcRunResult> CollectAsync(long previewRunId, RegistryCaller caller, CancellationToken cancellationToken) =>
+        ExecuteAsync(GcMode.Collect, false, caller, previewRunId, cancellationToken);
+
+    /// <summary>Marks and sweeps in one go.</summary>
+    public Task<GcRunResult> RunAsync(bool deleteUntagged, RegistryCaller caller, CancellationToken cancellationToken) =>
+        ExecuteAsync(GcMode.Collect, deleteUntagged, caller, null, cancellationToken);
+
+    private async Task<GcRunResult> ExecuteAsync(GcMode mode, bool deleteUntagged, RegistryCaller caller, long? previewRunId, CancellationToken cancellationToken)
+    {
+        if (!await _gate.WaitAsync(0, cancellationToken)) throw new GcBusyException();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Volatile.Write(ref _cancel, cancel);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var services = scope.ServiceProvider;
+            var db = services.GetRequiredService<RegistryDbContext>();
+            var reports = services.GetRequiredService<GcReports>();
+            if (previewRunId is { } previewId)
+            {
+                var preview = await reports.FindRunAsync(previewId, cancellationToken);
+                if (preview is not { Mode: GcMode.Preview, State: GcRunState.Completed })
+                    throw new ArgumentException($"run {previewId} is not a completed preview", nameof(previewRunId));
+                deleteUntagged = preview.DeleteUntagged;
+            }
+            await reports.MarkInterruptedAsync(ProcessStarted, cancellationToken);
+            var run = await reports.StartRunAsync(mode, deleteUntagged, caller.User ?? caller.Address ?? "anonymous", previewRunId, cancellationToken);
+            var clock = Stopwatch.StartNew();
+            GcMarkResult? mark = null;
+            try
+            {
+                mark = await WorkAsync(run, db, reports, services, cancel.Token);
+                run.State = GcRunState.Completed;
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                run.State = GcRunState.Cancelled;
+            }
+            catch (Exception e)
+            {
+                run.State = GcRunState.Failed;
+                run.Error = e.Message;
+                LogFailed(logger, e, run.Id);
+            }
+            run.FinishedAt = DateTime.UtcNow;
+            await reports.FinishRunAsync(run, CancellationToken.None);
+            Announce(run, caller, clock.Elapsed);
+            return new GcRunResult(run, mark);
+        }
+        finally
+        {
+            if (Volatile.Read(ref _progress) is { } last) LogPhase(logger, last.RunId, last.Phase, _phaseClock.Elapsed.TotalSeconds);
+            Volatile.Write(ref _progress, null);
+            Volatile.Write(ref _cancel, null);
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The run's phases; fills in the run's counts as it goes so a cancelled run still says what it did.</summary>
+    private async Task<GcMarkResult?> WorkAsync(GcRunRecord run, RegistryDbContext db, GcReports reports, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = DateTime.UtcNow;
+        var cutoff = now - settings.GracePeriod;
+
+        // Abandoned upload sessions go in the same run (unless storage.maintenance.uploadpurging is disabled).
+        Report(run, GcPhase.PurgingUploads, 0, 0);
+        if (registryOptions.Value.UploadPurgingEnabled)
+            run.PurgedUploads = await uploadPurger.PurgeAsync(now, run.Mode == GcMode.Preview, cancellationToken);
+
+        GcMarkResult? mark = null;
+        IReadOnlyList<GcItem> manifests, blobs;
+        if (run.PreviewRunId is { } previewId)
+        {
+            var items = await reports.LoadItemsAsync(previewId, cancellationToken);
+            manifests = items.Where(i => i.Kind == GcItemKind.Manifest).ToList();
+            blobs = items.Where(i => i.Kind == GcItemKind.Blob).ToList();
+        }
+        else
+        {
+            var marker = new GcMarker(db, services.GetRequiredService<IStorageDriver>());
+            mark = await marker.MarkAsync(run.DeleteUntagged, cutoff, (phase, done) => Report(run, phase, done, 0), cancellationToken);
+            (manifests, blobs) = (mark.Manifests, mark.Blobs);
+        }
+        run.EligibleManifests = manifests.Count;
+        run.EligibleBlobs = blobs.Count;
+        run.ReclaimableBytes = blobs.Sum(b => b.ReclaimableBytes);
+        var all = manifests.Concat(blobs).ToList();
+
+        if (run.Mode == GcMode.Preview)
+        {
+            Report(run, GcPhase.Recording, 0, all.Count);
+            await reports.SaveItemsAsync(run.Id, all, null, cancellationToken);
+            return mark;
+        }
+
+        var outcomes = new GcItemOutcome?[all.Count];
+        var blobOutcomes = new GcItemOutcome?[blobs.Count];
+        var sweeper = new GcSweeper(db, services.GetRequiredService<BlobStore>(), settings.SweepBatchSize);
+        long done = 0;
+        try
+        {
+            Report(run, GcPhase.SweepingManifests, 0, all.Count);
+            await sweeper.SweepManifestsAsync(manifests, outcomes, cutoff, n => Report(run, GcPhase.SweepingManifests, done += n, all.Count), cancellationToken);
+            // Re-read the clock: the grace period protects what was touched up to the moment each batch is checked.
+            Report(run, GcPhase.SweepingBlobs, done, all.Count);
+            run.FreedBytes = await sweeper.SweepBlobsAsync(blobs, blobOutcomes, DateTime.UtcNow - settings.GracePeriod,
+                n => Report(run, GcPhase.SweepingBlobs, done += n, all.Count), cancellationToken);
+        }
+        finally
+        {
+            // Also when cancelled: the record says what was done before the stop.
+            blobOutcomes.CopyTo(outcomes, manifests.Count);
+            run.DeletedManifests = outcomes.Take(manifests.Count).Count(o => o == GcItemOutcome.Deleted);
+            run.DeletedBlobs = blobOutcomes.Count(o => o == GcItemOutcome.Deleted);
+            run.KeptOnRecheck = outcomes.Count(o => o == GcItemOutcome.Kept);
+            Report(run, GcPhase.Recording, all.Count, all.Count);
+            await reports.SaveItemsAsync(run.Id, all, outcomes, CancellationToken.None);
+        }
+        return mark;
+    }
+
+    private void Report(GcRunRecord run, GcPhase phase, long done, long total)
+    {
+        var previous = Volatile.Read(ref _progress);
+        if (previous is null || previous.Phase != phase)
+        {
+            if (previous is not null) LogPhase(logger, run.Id, previous.Phase, _phaseClock.Elapsed.TotalSeconds);
+            _phaseClock.Restart();
+        }
+        var progress = new GcProgress(run.Id, run.Mode, phase, done, total, run.StartedAt);
+        Volatile.Write(ref _progress, progress);
+        try
+        {
+            ProgressChanged?.Invoke(progress);
+        }
+        catch (Exception e)
+        {
+            LogProgressHandlerFailed(logger, e); // an observer never stops a collection
+        }
+    }
+
+    private void Announce(GcRunRecord run, RegistryCaller caller, TimeSpan elapsed)
+    {
+        var kind = run.State switch
+        {
+            GcRunState.Completed when run.Mode == GcMode.Preview => RegistryEventKind.GarbageCollectionPreviewed,
+            GcRunState.Completed => RegistryEventKind.GarbageCollected,
+            GcRunState.Cancelled => RegistryEventKind.GarbageCollectionCancelled,
+            _ => RegistryEventKind.GarbageCollectionFailed,
+        };
+        var detail = run.Mode == GcMode.Preview
+            ? $"run {run.Id} preview{(run.DeleteUntagged ? " --delete-untagged" : "")}: {run.EligibleManifests} manifests and {run.EligibleBlobs} blobs eligible, {run.ReclaimableBytes} bytes reclaimable, {run.PurgedUploads} upload sessions to purge, {elapsed.TotalSeconds:F1} s"
+            : $"run {run.Id} collect{(run.DeleteUntagged ? " --delete-untagged" : "")}{(run.PreviewRunId is { } p ? $" of preview {p}" : "")}: deleted {run.DeletedManifests} manifests and {run.DeletedBlobs} blobs, freed {run.FreedBytes} bytes, kept {run.KeptOnRecheck} in use again, purged {run.PurgedUploads} upload sessions, {elapsed.TotalSeconds:F1} s";
+        if (run.Error is not null) detail += $"; {run.State.ToString().ToLowerInvariant()}: {run.Error}";
+        else if (run.State != GcRunState.Completed) detail += $"; {run.State.ToString().ToLowerInvariant()}";
+        LogRun(logger, detail);
+        events.Publish(new RegistryEvent(kind, "", caller) { Size = run.Mode == GcMode.Preview ? run.ReclaimableBytes : run.FreedBytes, Detail = detail });
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Garbage collection run {RunId}: {Phase} took {Seconds:F2} s")]
+    private static partial void LogPhase(ILogger logger, long runId, GcPhase phase, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Garbage collection {Detail}")]
+    private static partial void LogRun(ILogger logger, string detail);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Garbage collection run {RunId} failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception, long runId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A garbage collection progress observer failed")]
+    private static partial void LogProgressHandlerFailed(ILogger logger, Exception exception);
+}

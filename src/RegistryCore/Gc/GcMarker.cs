@@ -1,0 +1,200 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Wharf.Registry.Content;
+using Wharf.Registry.Metadata;
+using Wharf.Registry.Storage;
+
+namespace Wharf.Registry.Gc;
+
+/// <summary>
+/// The mark: from one read snapshot of the metadata and one pass over the store's blob files, works out what is kept
+/// and what is eligible. Nothing is changed, and no write lock is taken, so pushes and pulls go on meanwhile; what
+/// changes after the snapshot is caught by the sweep's re-check, not here.
+/// </summary>
+/// <remarks>
+/// Kept: every manifest row unless <c>deleteUntagged</c>; with it, manifests that are tagged, pushed within the grace
+/// period, children of a kept index or referrers (by <c>subject</c>) of a kept manifest, in the same repository.
+/// A blob is kept while a kept manifest is it or references it (config, layer or child manifest), in any repository.
+/// Eligible: the other manifests, and every blob row or blob file that is not kept, except what was created, linked or
+/// written within the grace period. A blob row whose file is gone is eligible even if referenced: it describes
+/// nothing, and only the row goes.
+/// </remarks>
+public sealed class GcMarker(RegistryDbContext db, IStorageDriver driver)
+{
+    private sealed record ManifestRow(long Id, long RepositoryId, string Digest, string MediaType, long Size, string? SubjectDigest, DateTime PushedAt);
+
+    private sealed record ReferenceRow(long ManifestId, ReferenceKind Kind, string Digest, string MediaType);
+
+    public async Task<GcMarkResult> MarkAsync(bool deleteUntagged, DateTime cutoff, Action<GcPhase, long>? progress, CancellationToken cancellationToken)
+    {
+        progress?.Invoke(GcPhase.Marking, 0);
+        Dictionary<long, string> repositories;
+        List<ManifestRow> manifests;
+        List<ReferenceRow> references;
+        HashSet<(long, string)> tagged;
+        Dictionary<string, (long Size, DateTime CreatedAt)> blobRows;
+        List<(long RepositoryId, string Digest, DateTime LinkedAt)> links;
+        await using (await BeginSnapshotAsync(cancellationToken))
+        {
+            repositories = await db.Repositories.AsNoTracking().ToDictionaryAsync(r => r.Id, r => r.Name, cancellationToken);
+            manifests = await db.Manifests.AsNoTracking()
+                .Select(m => new ManifestRow(m.Id, m.RepositoryId, m.Digest, m.MediaType, m.Size, m.SubjectDigest, m.PushedAt))
+                .ToListAsync(cancellationToken);
+            references = await db.ManifestReferences.AsNoTracking().OrderBy(r => r.ManifestId).ThenBy(r => r.Ordinal)
+                .Select(r => new ReferenceRow(r.ManifestId, r.Kind, r.Digest, r.MediaType))
+                .ToListAsync(cancellationToken);
+            tagged = (await db.Tags.AsNoTracking().Select(t => new { t.RepositoryId, t.ManifestDigest }).Distinct().ToListAsync(cancellationToken))
+                .Select(t => (t.RepositoryId, t.ManifestDigest)).ToHashSet();
+            blobRows = (await db.Blobs.AsNoTracking().Select(b => new { b.Digest, b.Size, b.CreatedAt }).ToListAsync(cancellationToken))
+                .ToDictionary(b => b.Digest, b => (b.Size, b.CreatedAt), StringComparer.Ordinal);
+            links = (await db.RepositoryBlobs.AsNoTracking().Select(l => new { l.RepositoryId, l.Digest, l.LinkedAt }).ToListAsync(cancellationToken))
+                .Select(l => (l.RepositoryId, l.Digest, l.LinkedAt)).ToList();
+        }
+        progress?.Invoke(GcPhase.Marking, manifests.Count);
+
+        var referencesOf = references.ToLookup(r => r.ManifestId);
+        var kept = deleteUntagged
+            ? KeptManifests(manifests, referencesOf, tagged, cutoff)
+            : manifests.Select(m => m.Id).ToHashSet();
+
+        var keptBlobs = new HashSet<string>(StringComparer.Ordinal);
+        var marked = new List<MarkedManifest>(kept.Count);
+        foreach (var m in manifests.Where(m => kept.Contains(m.Id)).OrderBy(m => repositories[m.RepositoryId], StringComparer.Ordinal).ThenBy(m => m.Digest, StringComparer.Ordinal))
+        {
+            keptBlobs.Add(m.Digest);
+            var digests = referencesOf[m.Id].Select(r => r.Digest).ToList();
+            keptBlobs.UnionWith(digests);
+            marked.Add(new MarkedManifest(repositories[m.RepositoryId], m.Digest, digests));
+        }
+
+        // What the report says about a digest: a media type from any manifest row that still describes it, and the
+        // repositories that linked it or whose manifests are it or reference it.
+        var mediaTypes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var holders = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        void Hold(string digest, long repositoryId)
+        {
+            if (!holders.TryGetValue(digest, out var set)) holders[digest] = set = new SortedSet<string>(StringComparer.Ordinal);
+            set.Add(repositories[repositoryId]);
+        }
+        var manifestById = manifests.ToDictionary(m => m.Id);
+        foreach (var m in manifests)
+        {
+            mediaTypes.TryAdd(m.Digest, m.MediaType);
+            Hold(m.Digest, m.RepositoryId);
+        }
+        foreach (var r in references)
+        {
+            mediaTypes.TryAdd(r.Digest, r.MediaType);
+            Hold(r.Digest, manifestById[r.ManifestId].RepositoryId);
+        }
+        var lastLinked = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+        foreach (var (repositoryId, digest, linkedAt) in links)
+        {
+            Hold(digest, repositoryId);
+            if (!lastLinked.TryGetValue(digest, out var last) || linkedAt > last) lastLinked[digest] = linkedAt;
+        }
+        IReadOnlyList<string> HoldersOf(string digest) => holders.TryGetValue(digest, out var set) ? set.ToList() : [];
+
+        var eligibleManifests = manifests.Where(m => !kept.Contains(m.Id))
+            .OrderBy(m => repositories[m.RepositoryId], StringComparer.Ordinal).ThenBy(m => m.Digest, StringComparer.Ordinal)
+            .Select(m => new GcItem(GcItemKind.Manifest, m.Digest, m.MediaType, m.Size, [repositories[m.RepositoryId]], GcItemReason.Untagged))
+            .ToList();
+
+        var files = await ScanStoreAsync(progress, cancellationToken);
+        var eligibleBlobs = new List<GcItem>();
+        foreach (var digest in blobRows.Keys.Union(files.Keys).Order(StringComparer.Ordinal))
+        {
+            var hasRow = blobRows.TryGetValue(digest, out var row);
+            var hasFile = files.TryGetValue(digest, out var file);
+            GcItemReason reason;
+            if (!hasFile) reason = GcItemReason.FileMissing;
+            else if (keptBlobs.Contains(digest)) continue;
+            else reason = hasRow ? GcItemReason.Unreferenced : GcItemReason.NotInMetadata;
+
+            // The grace period: anything created, linked or written recently may be waiting for the manifest of a push
+            // in progress.
+            if (hasRow && row.CreatedAt >= cutoff) continue;
+            if (lastLinked.TryGetValue(digest, out var linked) && linked >= cutoff) continue;
+            if (hasFile && file!.ModifiedUtc >= cutoff) continue;
+
+            eligibleBlobs.Add(new GcItem(GcItemKind.Blob, digest, mediaTypes.GetValueOrDefault(digest), hasFile ? file!.Size : row.Size,
+                HoldersOf(digest), reason));
+        }
+        return new GcMarkResult(marked, keptBlobs.Count, eligibleManifests, eligibleBlobs);
+    }
+
+    /// <summary>
+    /// The manifests kept under <c>--delete-untagged</c>: tagged or young ones, then, transitively, the children of a
+    /// kept index and the referrers of a kept manifest in the same repository. Keeping children is where Wharf
+    /// differs from distribution 2.8, which deletes them and so breaks multi-platform images.
+    /// </summary>
+    private static HashSet<long> KeptManifests(List<ManifestRow> manifests, ILookup<long, ReferenceRow> referencesOf,
+        HashSet<(long, string)> tagged, DateTime cutoff)
+    {
+        var byDigest = manifests.ToDictionary(m => (m.RepositoryId, m.Digest));
+        var referrers = manifests.Where(m => m.SubjectDigest is not null).ToLookup(m => (m.RepositoryId, m.SubjectDigest!));
+        var kept = new HashSet<long>();
+        var pending = new Queue<ManifestRow>();
+        void Keep(ManifestRow m)
+        {
+            if (kept.Add(m.Id)) pending.Enqueue(m);
+        }
+        foreach (var m in manifests)
+            if (tagged.Contains((m.RepositoryId, m.Digest)) || m.PushedAt >= cutoff) Keep(m);
+        while (pending.TryDequeue(out var m))
+        {
+            foreach (var child in referencesOf[m.Id].Where(r => r.Kind == ReferenceKind.Manifest))
+                if (byDigest.TryGetValue((m.RepositoryId, child.Digest), out var c)) Keep(c);
+            foreach (var referrer in referrers[(m.RepositoryId, m.Digest)]) Keep(referrer);
+        }
+        return kept;
+    }
+
+    /// <summary>Every blob file in the store, by digest (distribution's layout: blobs/&lt;algorithm&gt;/&lt;xx&gt;/&lt;hex&gt;/data).</summary>
+    private async Task<Dictionary<string, StorageEntry>> ScanStoreAsync(Action<GcPhase, long>? progress, CancellationToken cancellationToken)
+    {
+        var files = new Dictionary<string, StorageEntry>(StringComparer.Ordinal);
+        foreach (var algorithm in new[] { "sha256", "sha512" })
+        {
+            await foreach (var prefix in driver.ListAsync(StorageLayout.BlobsRoot(algorithm), cancellationToken))
+            {
+                if (!prefix.IsDirectory) continue;
+                await foreach (var directory in driver.ListAsync(prefix.Path, cancellationToken))
+                {
+                    if (!directory.IsDirectory || !Digest.TryParse($"{algorithm}:{Path.GetFileName(directory.Path)}", out var digest)) continue;
+                    if (await driver.StatAsync(StorageLayout.BlobData(digest.Value), cancellationToken) is { IsDirectory: false } data)
+                    {
+                        files[digest.Value.ToString()] = data;
+                        if (files.Count % 1000 == 0) progress?.Invoke(GcPhase.ScanningStore, files.Count);
+                    }
+                }
+            }
+        }
+        progress?.Invoke(GcPhase.ScanningStore, files.Count);
+        return files;
+    }
+
+    /// <summary>
+    /// A read snapshot: SQLite's deferred BEGIN takes no write lock, and in WAL mode the reads that follow see one
+    /// consistent state while writers commit alongside.
+    /// </summary>
+    private async Task<IAsyncDisposable> BeginSnapshotAsync(CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var connection = (SqliteConnection)db.Database.GetDbConnection();
+        var transaction = connection.BeginTransaction(deferred: true);
+        await db.Database.UseTransactionAsync(transaction, cancellationToken);
+        return new Snapshot(db, transaction);
+    }
+
+    private sealed class Snapshot(RegistryDbContext db, SqliteTransaction transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await db.Database.UseTransactionAsync(null);
+            await transaction.RollbackAsync();
+            await transaction.DisposeAsync();
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.EntityFrameworkCore;
+using Wharf.Registry.Metadata;
+
+namespace Wharf.Registry.Gc;
+
+/// <summary>
+/// An eligible manifest (one repository's copy) or blob, as a person reviews it. The media type is known while
+/// some manifest row still describes the digest; the repositories are those that linked or referenced it.
+/// </summary>
+public sealed record GcItem(GcItemKind Kind, string Digest, string? MediaType, long Size, IReadOnlyList<string> Repositories, GcItemReason Reason)
+{
+    /// <summary>Bytes deleting it frees: nothing for a record whose file is already gone.</summary>
+    public long ReclaimableBytes => Kind == GcItemKind.Blob && Reason != GcItemReason.FileMissing ? Size : 0;
+}
+
+/// <summary>A manifest the mark keeps, with the digests it references (what the command line prints as "marking").</summary>
+public sealed record MarkedManifest(string Repository, string Digest, IReadOnlyList<string> References);
+
+/// <summary>What the mark found: the kept manifests, how many blobs they keep, and everything eligible.</summary>
+public sealed record GcMarkResult(IReadOnlyList<MarkedManifest> Kept, int MarkedBlobs, IReadOnlyList<GcItem> Manifests, IReadOnlyList<GcItem> Blobs)
+{
+    public long ReclaimableBytes => Blobs.Sum(b => b.ReclaimableBytes);
+}
+
+/// <summary>
+/// Garbage collection runs and their items in the metadata database: the stored dry-run report a person reviews,
+/// what a collect did with each item, and the history of runs.
+/// </summary>
+public sealed class GcReports(RegistryDbContext db)
+{
+    public async Task<GcRunRecord> StartRunAsync(GcMode mode, bool deleteUntagged, string? requestedBy, long? previewRunId, CancellationToken cancellationToken)
+    {
+        var run = new GcRunRecord
+        {
+            Mode = mode,
+            DeleteUntagged = deleteUntagged,
+            State = GcRunState.Running,
+            RequestedBy = requestedBy,
+            StartedAt = DateTime.UtcNow,
+            PreviewRunId = previewRunId,
+        };
+        db.GcRuns.Add(run);
+        await db.SaveChangesAsync(cancellationToken);
+        db.Entry(run).State = EntityState.Detached;
+        return run;
+    }
+
+    public async Task FinishRunAsync(GcRunRecord run, CancellationToken cancellationToken)
+    {
+        db.GcRuns.Update(run);
+        await db.SaveChangesAsync(cancellationToken);
+        db.Entry(run).State = EntityState.Detached;
+    }
+
+    /// <summary>
+    /// Runs still marked running that began before <paramref name="startedBefore"/> (this process's start) belong to a
+    /// process that died. A run that is in fact alive in another process writes its real state when it ends.
+    /// </summary>
+    public Task<int> MarkInterruptedAsync(DateTime startedBefore, CancellationToken cancellationToken) =>
+        db.GcRuns.Where(r => r.State == GcRunState.Running && r.StartedAt < startedBefore)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, GcRunState.Interrupted), cancellationToken);
+
+    /// <summary>Stores a run's items (manifests first), with what happened to each when it was a collect.</summary>
+    public async Task SaveItemsAsync(long runId, IReadOnlyList<GcItem> items, IReadOnlyList<GcItemOutcome?>? outcomes, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            for (var start = 0; start < items.Count; start += 5000)
+            {
+                for (var i = start; i < Math.Min(items.Count, start + 5000); i++)
+                {
+                    var item = items[i];
+                    db.GcItems.Add(new GcItemRecord
+                    {
+                        RunId = runId,
+                        Ordinal = i,
+                        Kind = item.Kind,
+                        Digest = item.Digest,
+                        MediaType = item.MediaType,
+                        Size = item.Size,
+                        Repositories = item.Repositories.Count > 0 ? string.Join(',', item.Repositories) : null,
+                        Reason = item.Reason,
+                        Outcome = outcomes?[i],
+                    });
+                }
+                await db.SaveChangesAsync(cancellationToken);
+                db.ChangeTracker.Clear();
+            }
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = true;
+        }
+    }
+
+    /// <summary>A run's items in report order (what a collect of that preview works through).</summary>
+    public async Task<List<GcItem>> LoadItemsAsync(long runId, CancellationToken cancellationToken)
+    {
+        var rows = await db.GcItems.AsNoTracking().Where(i => i.RunId == runId).OrderBy(i => i.Ordinal).ToListAsync(cancellationToken);
+        return rows.Select(r => new GcItem(r.Kind, r.Digest, r.MediaType, r.Size,
+            r.Repositories?.Split(',') ?? [], r.Reason)).ToList();
+    }
+
+    public Task<GcRunRecord?> FindRunAsync(long runId, CancellationToken cancellationToken) =>
+        db.GcRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken);
+
+    /// <summary>The history of runs, newest first.</summary>
+    public Task<List<GcRunRecord>> HistoryAsync(int skip, int take, CancellationToken cancellationToken) =>
+        db.GcRuns.AsNoTracking().OrderByDescending(r => r.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+
+    /// <summary>One page of a run's report, optionally one kind only, in report order.</summary>
+    public Task<List<GcItemRecord>> ItemsAsync(long runId, GcItemKind? kind, int skip, int take, CancellationToken cancellationToken) =>
+        db.GcItems.AsNoTracking()
+            .Where(i => i.RunId == runId && (kind == null || i.Kind == kind))
+            .OrderBy(i => i.Ordinal).Skip(skip).Take(take).ToListAsync(cancellationToken);
+}

@@ -1,0 +1,161 @@
+using Wharf.Tests.E2E.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Wharf.Tests.E2E;
+
+/// <summary>
+/// Wharf's garbage collection against the reference: on a data directory Debian's docker-registry (distribution 2.8)
+/// wrote and then deleted from, <c>wharf garbage-collect --dry-run</c> finds the same eligible blobs as
+/// <c>docker-registry garbage-collect --dry-run</c>, and after each collects its own copy every remaining tag still pulls.
+/// The one deliberate difference: under <c>--delete-untagged</c> distribution also deletes the children of a tagged
+/// index (and their layers), which breaks the multi-platform image; Wharf keeps them.
+/// </summary>
+public sealed class GarbageCollectionTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly TempDirectory _temp = new();
+
+    public Task InitializeAsync()
+    {
+        ExternalTool.Require("skopeo");
+        ExternalTool.Require("docker-registry");
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync()
+    {
+        _temp.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private sealed record Eligible(HashSet<string> Blobs, HashSet<string> Manifests);
+
+    private static Eligible Parse(string text)
+    {
+        var lines = text.Split('\n').Select(l => l.Trim()).ToList();
+        HashSet<string> After(string prefix) => lines.Where(l => l.StartsWith(prefix)).Select(l => l[prefix.Length..]).ToHashSet();
+        return new Eligible(After("blob eligible for deletion: "), After("manifest eligible for deletion: "));
+    }
+
+    private async Task<Eligible> DistributionGcAsync(string config, params string[] flags)
+    {
+        var result = await ExternalTool.RunAsync("docker-registry", ["garbage-collect", .. flags, config]);
+        Assert.True(result.ExitCode == 0, result.All);
+        return Parse(result.Output);
+    }
+
+    private async Task<Eligible> WharfGcAsync(string config, params string[] flags)
+    {
+        var result = await ExternalTool.RunAsync("dotnet", [RepositoryRoot.WharfDll(), "garbage-collect", .. flags, config],
+            environment: new Dictionary<string, string> { ["Wharf__GarbageCollection__GracePeriod"] = "00:00:00" });
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Matches(@"\n\d+ blobs marked, \d+ blobs and \d+ manifests eligible for deletion\n", result.Output);
+        output.WriteLine($"wharf garbage-collect {string.Join(' ', flags)}: {result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last()}");
+        return Parse(result.Output);
+    }
+
+    [Fact]
+    public async Task Wharf_finds_the_blobs_distribution_finds_and_after_collecting_every_tag_still_pulls()
+    {
+        var root = _temp.Combine("registry-data");
+        var layout = new OciLayout(_temp.Combine("images"));
+        layout.AddImage("web", [(300, 150_000), (301, 120_000)]);
+        layout.AddImage("api", [(300, 150_000), (302, 90_000)]);
+        var old = layout.AddImage("old", [(300, 150_000), (303, 80_000)]);
+        var v1 = layout.AddImage("v1", [(304, 70_000)]);
+        layout.AddImage("v2", [(304, 70_000), (305, 60_000)]);
+        var (_, multiChildren) = layout.AddIndex("multi", [("amd64", [(306, 50_000)]), ("arm64", [(307, 50_000)])]);
+        var (goneIndex, _) = layout.AddIndex("gone", [("amd64", [(308, 40_000)]), ("arm64", [(309, 40_000)])]);
+        string[] tags = ["shop/web:1", "shop/api:1", "shop/app:latest", "base/multi:1"];
+
+        // Distribution writes the directory: pushes, a manifest deleted by digest, a tag moved (leaving v1 untagged),
+        // and an index deleted by digest (leaving its children untagged).
+        string config;
+        await using (var distribution = await DistributionRegistry.StartAsync(root, _temp.Path))
+        {
+            config = distribution.ConfigFile;
+            async Task Push(string source, string target) => await ExternalTool.SkopeoOkAsync("copy", "--all", "--dest-tls-verify=false",
+                $"oci:{layout.Directory}:{source}", $"docker://{distribution.HostPort}/{target}");
+            await Push("web", "shop/web:1");
+            await Push("api", "shop/api:1");
+            await Push("old", "shop/old:1");
+            await Push("v1", "shop/app:latest");
+            await Push("v2", "shop/app:latest");
+            await Push("multi", "base/multi:1");
+            await Push("gone", "base/gone:1");
+            using var http = new RegistryHttp(distribution.HostPort);
+            foreach (var (repository, digest) in new[] { ("shop/old", old.ManifestDigest), ("base/gone", goneIndex) })
+                using (var delete = await http.DeleteManifestAsync(repository, digest))
+                    Assert.Equal(202, (int)delete.StatusCode);
+        }
+
+        // The reference's answers, with its server stopped (its GC is only correct then), and two copies of the
+        // directory for it to collect later.
+        var reference = await DistributionGcAsync(config, "--dry-run");
+        var referenceUntagged = await DistributionGcAsync(config, "--dry-run", "--delete-untagged");
+        Assert.Empty(reference.Manifests);
+        Assert.Contains(v1.ManifestDigest, referenceUntagged.Manifests);
+        var copy = _temp.Combine("copy-for-distribution");
+        var copyUntagged = _temp.Combine("copy-for-distribution-untagged");
+        foreach (var target in new[] { copy, copyUntagged })
+            Assert.Equal(0, (await ExternalTool.RunAsync("cp", ["-a", root, target])).ExitCode);
+
+        // Wharf serves the directory (importing it), and its command line previews while it serves.
+        // (Registry authentication is not what this test is about: the server runs open.)
+        await using var wharf = new WharfProcess(root, new Dictionary<string, string> { ["Wharf__Auth__Mode"] = "none" }, configFile: config);
+        await wharf.StartAsync();
+        var blobsBefore = BlobFiles(root);
+        var wharfPlain = await WharfGcAsync(config, "--dry-run");
+        Assert.Equal(reference.Blobs.Order(), wharfPlain.Blobs.Order());
+        Assert.Empty(wharfPlain.Manifests);
+
+        // --delete-untagged: the same, except what distribution takes from the tagged multi-platform image.
+        var wharfUntagged = await WharfGcAsync(config, "--dry-run", "--delete-untagged");
+        var children = multiChildren.Select(c => c.ManifestDigest).ToHashSet();
+        var childBlobs = multiChildren.SelectMany(c => c.Layers.Append(c.Config)).Select(b => b.Digest).ToHashSet();
+        Assert.Equal(referenceUntagged.Manifests.Except(children).Order(), wharfUntagged.Manifests.Order());
+        Assert.Equal(referenceUntagged.Blobs.Except(childBlobs).Order(), wharfUntagged.Blobs.Order());
+        Assert.Superset(children, referenceUntagged.Manifests);
+        Assert.Superset(childBlobs, referenceUntagged.Blobs);
+        Assert.Equal(blobsBefore, BlobFiles(root)); // dry runs delete nothing
+
+        // Wharf collects, with --delete-untagged, while serving; then every tag pulls completely from it.
+        await WharfGcAsync(config, "--delete-untagged");
+        Assert.Equal(blobsBefore.Except(wharfUntagged.Blobs).Order(), BlobFiles(root).Order());
+        foreach (var tag in tags) await PullAsync(wharf.HostPort, tag);
+        using (var http = new RegistryHttp(wharf.HostPort))
+            Assert.Equal(404, (await http.ManifestAsync("shop/app", v1.ManifestDigest)).Status);
+
+        // Distribution collects its copy (stopped, as it requires), and serves every tag afterwards too.
+        await using (var distribution = await DistributionRegistry.StartAsync(copy, _temp.Path))
+        {
+            await distribution.StopAsync();
+            await DistributionGcAsync(distribution.ConfigFile);
+            Assert.Equal(blobsBefore.Except(reference.Blobs).Order(), BlobFiles(copy).Order());
+            await distribution.StartAsync();
+            foreach (var tag in tags) await PullAsync(distribution.HostPort, tag);
+        }
+
+        // Why Wharf differs: distribution's --delete-untagged leaves the multi-platform image unpullable.
+        await using (var distribution = await DistributionRegistry.StartAsync(copyUntagged, _temp.Path))
+        {
+            await distribution.StopAsync();
+            await DistributionGcAsync(distribution.ConfigFile, "--delete-untagged");
+            await distribution.StartAsync();
+            var broken = await ExternalTool.SkopeoAsync("copy", "--all", "--src-tls-verify=false",
+                $"docker://{distribution.HostPort}/base/multi:1", $"oci:{_temp.Combine("broken")}:x");
+            Assert.NotEqual(0, broken.ExitCode);
+        }
+    }
+
+    private async Task PullAsync(string hostPort, string tag)
+    {
+        var target = _temp.Combine("pulled-" + Guid.NewGuid().ToString("N"));
+        await ExternalTool.SkopeoOkAsync("copy", "--all", "--src-tls-verify=false", $"docker://{hostPort}/{tag}", $"oci:{target}:x");
+        Directory.Delete(target, recursive: true);
+    }
+
+    private static HashSet<string> BlobFiles(string root) =>
+        Directory.GetFiles(Path.Combine(root, "docker", "registry", "v2", "blobs", "sha256"), "data", SearchOption.AllDirectories)
+            .Select(f => "sha256:" + Path.GetFileName(Path.GetDirectoryName(f)!)).ToHashSet();
+}

@@ -1,0 +1,187 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+
+namespace Wharf.Tests.E2E.Infrastructure;
+
+/// <summary>
+/// A Docker token service on loopback, for distribution's <c>auth: token</c>: <c>GET /token?service=&amp;scope=</c>
+/// with Basic credentials answers <c>{"token","access_token","expires_in"}</c>, the token an ES256 JWT whose
+/// <c>x5c</c> header carries a self-signed certificate that is also the registry's <c>rootcertbundle</c>.
+/// Every request is recorded, so tests can see that tokens are reused rather than fetched per request.
+/// </summary>
+public sealed class TokenServer : IAsyncDisposable
+{
+    public const string Service = "wharf-test-registry";
+    public const string Issuer = "wharf-test-issuer";
+
+    private readonly HttpListener _listener = new();
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly string _certificate;
+    private readonly string _user;
+    private readonly string _password;
+    private readonly Task _loop;
+
+    /// <summary>One token request: the user (null when anonymous), the scopes asked for, and whether it was granted.</summary>
+    public sealed record TokenRequest(string? User, IReadOnlyList<string> Scopes, bool Granted);
+
+    public ConcurrentQueue<TokenRequest> Requests { get; } = new();
+
+    /// <summary>What <c>expires_in</c> says; short, so tests can see a token renewed.</summary>
+    public TimeSpan Lifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    public int Port { get; }
+    public string Realm => $"http://127.0.0.1:{Port}/token";
+    public string CertificateBundle { get; }
+
+    private TokenServer(string directory, string user, string password)
+    {
+        _user = user;
+        _password = password;
+        var request = new CertificateRequest("CN=Wharf test token issuer", _key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyCertSign, true));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        _certificate = Convert.ToBase64String(certificate.RawData);
+        CertificateBundle = Path.Combine(directory, "token-ca.pem");
+        File.WriteAllText(CertificateBundle, certificate.ExportCertificatePem() + "\n");
+
+        Port = Ports.Free();
+        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+        _listener.Start();
+        _loop = Task.Run(ServeAsync);
+    }
+
+    public static TokenServer Start(string directory, string user, string password) => new(directory, user, password);
+
+    /// <summary>The <c>auth</c> section that puts a distribution registry behind this token service.</summary>
+    public string RegistryAuthYaml => $"""
+        auth:
+          token:
+            realm: {Realm}
+            service: {Service}
+            issuer: {Issuer}
+            rootcertbundle: {CertificateBundle}
+        """;
+
+    private async Task ServeAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+            try
+            {
+                Handle(context);
+            }
+            finally
+            {
+                context.Response.Close();
+            }
+        }
+    }
+
+    private void Handle(HttpListenerContext context)
+    {
+        var query = context.Request.QueryString;
+        var scopes = (query.GetValues("scope") ?? []).SelectMany(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        var user = Authenticate(context.Request.Headers["Authorization"], out var rejected);
+        if (rejected || context.Request.Url?.AbsolutePath != "/token" || query["service"] != Service)
+        {
+            Requests.Enqueue(new TokenRequest(user, scopes, false));
+            context.Response.StatusCode = 401;
+            Write(context, """{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials or service"}]}""");
+            return;
+        }
+        Requests.Enqueue(new TokenRequest(user, scopes, true));
+        // The registered user gets what it asks for; anonymous callers get nothing (the registry then refuses them).
+        List<object> access = user is null ? [] : scopes.Select(Access).OfType<object>().ToList();
+        var token = Sign(user ?? "", access);
+        Write(context, JsonSerializer.Serialize(new
+        {
+            token,
+            access_token = token,
+            expires_in = (int)Lifetime.TotalSeconds,
+            issued_at = DateTime.UtcNow.ToString("O"),
+        }));
+    }
+
+    private string? Authenticate(string? header, out bool rejected)
+    {
+        rejected = false;
+        if (string.IsNullOrEmpty(header)) return null;
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            rejected = true;
+            return null;
+        }
+        var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..].Trim()));
+        var colon = pair.IndexOf(':');
+        var user = colon < 0 ? pair : pair[..colon];
+        rejected = colon < 0 || user != _user || pair[(colon + 1)..] != _password;
+        return user;
+    }
+
+    /// <summary><c>repository:library/alpine:pull,push</c> → the JWT's access entry.</summary>
+    private static object? Access(string scope)
+    {
+        var first = scope.IndexOf(':');
+        var last = scope.LastIndexOf(':');
+        if (first < 0 || last <= first) return null;
+        return new { type = scope[..first], name = scope[(first + 1)..last], actions = scope[(last + 1)..].Split(',') };
+    }
+
+    private string Sign(string subject, IReadOnlyList<object> access)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new { typ = "JWT", alg = "ES256", x5c = new[] { _certificate } }));
+        var claims = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            iss = Issuer,
+            sub = subject,
+            aud = Service,
+            exp = now + (long)Lifetime.TotalSeconds,
+            nbf = now - 10,
+            iat = now,
+            jti = Guid.NewGuid().ToString("N"),
+            access,
+        }));
+        // JWS wants ECDSA signatures as r||s, which is .NET's default (IEEE P1363) format.
+        var signature = _key.SignData(Encoding.ASCII.GetBytes($"{header}.{claims}"), HashAlgorithmName.SHA256);
+        return $"{header}.{claims}.{Base64Url(signature)}";
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static void Write(HttpListenerContext context, string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength64 = bytes.Length;
+        context.Response.OutputStream.Write(bytes);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _listener.Stop();
+        _listener.Close();
+        try
+        {
+            await _loop;
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _key.Dispose();
+    }
+}
