@@ -14,11 +14,13 @@ if (args.Length > 0 && args[0] == "gc")
 var rounds = args.Length > 0 && int.TryParse(args[0], out var r) ? r : 3;
 using var temp = new TempDirectory("wharf-bench");
 var layout = new OciLayout(temp.Combine("images"));
-for (var i = 0; i < rounds; i++)
-    layout.AddImage($"img{i}", Enumerable.Range(0, 5).Select(l => (Seed: 1000 * (i + 1) + l, Size: 24 << 20)));
+var images = Enumerable.Range(0, rounds)
+    .Select(i => layout.AddImage($"img{i}", Enumerable.Range(0, 5).Select(l => (Seed: 1000 * (i + 1) + l, Size: 24 << 20))))
+    .ToList();
 var imageBytes = 5L * (24 << 20);
 
-await using var wharf = await WharfProcess.StartAsync(temp.Combine("wharf"));
+// Like for like: the reference registry runs without authentication here, so Wharf does too.
+await using var wharf = await WharfProcess.StartAsync(temp.Combine("wharf"), new Dictionary<string, string> { ["Wharf__Auth__Mode"] = "none" });
 await using var distribution = await DistributionRegistry.StartAsync(temp.Combine("distribution"), temp.Path);
 var targets = new (string Name, string HostPort)[] { ("wharf", wharf.HostPort), ("distribution", distribution.HostPort) };
 
@@ -35,10 +37,10 @@ foreach (var (name, hostPort) in targets)
         Directory.Delete(pulled, true);
     }
     using var http = new RegistryHttp(hostPort);
+    // distribution answers 404 to a manifest GET that does not accept the OCI media type.
+    http.Client.DefaultRequestHeaders.Accept.ParseAdd(OciLayout.ManifestType);
     results.Add(name, "manifest GET by tag (req/s)", await Load.RequestsPerSecondAsync(http.Client, "/v2/bench/img0/manifests/1", 8, TimeSpan.FromSeconds(5)));
-    var layer = layout.Directory + "/blobs/sha256";
-    var someLayer = Directory.GetFiles(layer).OrderByDescending(f => new FileInfo(f).Length).First();
-    var digest = "sha256:" + Path.GetFileName(someLayer);
+    var digest = images[0].Layers[0].Digest;
     results.Add(name, "blob GET 24 MiB, 4 clients (MiB/s)", await Load.ThroughputAsync(http.Client, $"/v2/bench/img0/blobs/{digest}", 4, TimeSpan.FromSeconds(5)));
     results.Add(name, "tags/list (req/s)", await Load.RequestsPerSecondAsync(http.Client, "/v2/bench/img0/tags/list", 8, TimeSpan.FromSeconds(3)));
 }

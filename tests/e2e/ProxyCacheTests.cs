@@ -46,6 +46,8 @@ public sealed class ProxyCacheTests(ITestOutputHelper output) : IAsyncLifetime
         {
             // These tests are about the cache, not about Wharf's own access control: callers are anonymous.
             ["Wharf__Auth__Mode"] = "none",
+            // Cache hits are logged at debug level; the tests read them from the log.
+            ["REGISTRY_LOG_LEVEL"] = "debug",
             ["Wharf__Upstreams__0__Name"] = "up",
             ["Wharf__Upstreams__0__Prefix"] = "up",
             ["Wharf__Upstreams__0__Url"] = _upstream.Url,

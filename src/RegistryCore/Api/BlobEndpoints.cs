@@ -33,24 +33,33 @@ internal static class BlobEndpoints
             return Results.Empty;
         }
 
-        var stream = blob.Content!;
         var range = request.Http.Request.Headers.Range.ToString();
         if (IsInvertedRange(range))
         {
             // RFC 9110 would allow ignoring bytes=500-0, but clients (and the OCI conformance runner) expect 416.
-            await stream.DisposeAsync();
+            if (blob.Content is not null) await blob.Content.DisposeAsync();
             if (blob.Size is { } total) headers.ContentRange = $"bytes */{total}";
             return Results.StatusCode(StatusCodes.Status416RangeNotSatisfiable);
         }
 
         if (!ranged && blob.Size is { } size) request.Service<RegistryMetrics>().BytesSent(size);
-        // A blob still arriving from an upstream is not seekable; its length is the upstream's.
-        if (!stream.CanSeek) response.ContentLength = blob.Size;
         // The framework answers Range with 206 and Content-Range, or 416 when unsatisfiable; it also honours If-None-Match.
         // It does not check the unit, and a range unit other than bytes must be ignored (RFC 9110, 14.2).
         var bytesRange = range.Length == 0 || range.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase);
-        return Results.Stream(stream, MediaTypes.OctetStream, enableRangeProcessing: bytesRange,
-            entityTag: new EntityTagHeaderValue($"\"{digest}\""));
+        var entityTag = new EntityTagHeaderValue($"\"{digest}\"");
+        if (blob.LocalFile is { } file)
+        {
+            if (!ranged && blob.Size is { } length)
+            {
+                headers.ETag = entityTag.ToString();
+                return new LocalFileResult(file, length, MediaTypes.OctetStream);
+            }
+            return Results.File(file, MediaTypes.OctetStream, enableRangeProcessing: bytesRange, entityTag: entityTag);
+        }
+        var stream = blob.Content!;
+        // A blob still arriving from an upstream is not seekable; its length is the upstream's.
+        if (!stream.CanSeek) response.ContentLength = blob.Size;
+        return Results.Stream(stream, MediaTypes.OctetStream, enableRangeProcessing: bytesRange, entityTag: entityTag);
     }
 
     /// <summary>A single byte range whose last position is before its first, such as <c>bytes=500-0</c>.</summary>

@@ -102,6 +102,11 @@ public static partial class RegistryEndpoints
         {
             // The client went away; nothing to answer.
         }
+        catch (IOException e) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Content failed before any of it was sent (an upstream fetch that broke off or did not verify): say so.
+            await RegistryErrorWriter.WriteAsync(context, RegistryError.Unavailable, e.Message, null);
+        }
         catch (IOException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away mid-body.

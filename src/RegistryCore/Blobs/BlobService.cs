@@ -13,7 +13,10 @@ public sealed class BlobService(RegistryDbContext db, BlobStore store, IRegistry
     {
         var size = await StatAsync(repository, digest, cancellationToken);
         if (size is null) return null;
-        return new BlobRead(size, mode == BlobReadMode.Head ? null : await OpenReadAsync(digest, cancellationToken));
+        if (mode == BlobReadMode.Head) return new BlobRead(size, null);
+        // A local file goes out with sendfile(2): no copy through user space.
+        if (store.Driver is FileSystemStorageDriver files) return new BlobRead(size, null) { LocalFile = files.Resolve(StorageLayout.BlobData(digest)) };
+        return new BlobRead(size, await OpenReadAsync(digest, cancellationToken));
     }
 
     /// <summary>The blob's size, or null when the repository does not hold it.</summary>

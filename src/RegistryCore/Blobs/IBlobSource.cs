@@ -12,8 +12,14 @@ public enum BlobReadMode
     Seekable,
 }
 
-/// <summary>A blob as read for a client: its size (null only while an upstream has not said) and, for a GET, its bytes.</summary>
-public sealed record BlobRead(long? Size, Stream? Content);
+/// <summary>
+/// A blob as read for a client: its size (null only while an upstream has not said) and, for a GET, its bytes —
+/// as a stream, or as a local file the server can send with sendfile(2) when the store is a local file system.
+/// </summary>
+public sealed record BlobRead(long? Size, Stream? Content)
+{
+    public string? LocalFile { get; init; }
+}
 
 /// <summary>
 /// Reading blobs through a repository, for the API. <see cref="BlobService"/> reads the local store; the

@@ -30,14 +30,22 @@ public sealed class ManifestService(
     /// <summary>Finds a manifest by tag or digest; null when the repository does not have it.</summary>
     public async Task<StoredManifest?> FindAsync(string repository, string reference, CancellationToken cancellationToken)
     {
-        var repositoryId = await db.FindRepositoryAsync(repository, cancellationToken);
-        if (repositoryId is null) return null;
-        var digest = await ResolveAsync(repositoryId.Value, reference, cancellationToken);
-        if (digest is null) return null;
-        return await db.Manifests
-            .Where(m => m.RepositoryId == repositoryId && m.Digest == digest)
-            .Select(m => new StoredManifest(m.Digest, m.MediaType, m.Size))
-            .FirstOrDefaultAsync(cancellationToken);
+        // One query either way: pulls ask for manifests by tag far more often than anything else.
+        if (Digest.LooksLikeDigest(reference))
+        {
+            if (!Digest.TryParse(reference, out var parsed)) return null;
+            var digest = parsed.ToString();
+            return await (from m in db.Manifests
+                          join r in db.Repositories on m.RepositoryId equals r.Id
+                          where r.Name == repository && m.Digest == digest
+                          select new StoredManifest(m.Digest, m.MediaType, m.Size)).FirstOrDefaultAsync(cancellationToken);
+        }
+        if (!TagName.IsValid(reference)) return null;
+        return await (from t in db.Tags
+                      join r in db.Repositories on t.RepositoryId equals r.Id
+                      join m in db.Manifests on new { t.RepositoryId, Digest = t.ManifestDigest } equals new { m.RepositoryId, m.Digest }
+                      where r.Name == repository && t.Name == reference
+                      select new StoredManifest(m.Digest, m.MediaType, m.Size)).FirstOrDefaultAsync(cancellationToken);
     }
 
     public async Task<byte[]> ReadContentAsync(StoredManifest manifest, CancellationToken cancellationToken)
@@ -135,14 +143,6 @@ public sealed class ManifestService(
                where r.Name == repository && t.ManifestDigest == digest
                orderby t.Name
                select t.Name).ToListAsync(cancellationToken);
-
-    private async Task<string?> ResolveAsync(long repositoryId, string reference, CancellationToken cancellationToken)
-    {
-        if (Digest.LooksLikeDigest(reference)) return Digest.TryParse(reference, out var d) ? d.ToString() : null;
-        if (!TagName.IsValid(reference)) return null;
-        return await db.Tags.Where(t => t.RepositoryId == repositoryId && t.Name == reference)
-            .Select(t => t.ManifestDigest).FirstOrDefaultAsync(cancellationToken);
-    }
 
     private async Task RequireReferencesAsync(long repositoryId, ParsedManifest manifest, CancellationToken cancellationToken)
     {
