@@ -73,6 +73,14 @@ public sealed class UpstreamPortalTests : IAsyncLifetime
         Assert.DoesNotContain(UpstreamPassword, System.Text.Encoding.UTF8.GetString(portalDb));
         Assert.DoesNotContain(UpstreamPassword, _wharf.Log);
 
+        // Cached content shows like any repository, with its upstream named.
+        await page.GotoAsync("/repositories");
+        var cachedRow = page.Locator("#repositories tr", new() { HasText = "corp/library/tool" });
+        await Assertions.Expect(cachedRow).ToContainTextAsync("corp");
+        await page.GotoAsync("/repository?name=corp/library/tool");
+        await Assertions.Expect(page.Locator("#cached-from")).ToContainTextAsync("corp");
+        await Assertions.Expect(page.Locator("#tags")).ToContainTextAsync("1");
+
         await page.GotoAsync("/audit");
         var row = page.Locator("#audit tr", new() { HasText = "upstream.create" });
         await Assertions.Expect(row).ToContainTextAsync("corp");
