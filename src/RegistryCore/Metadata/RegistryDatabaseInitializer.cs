@@ -12,17 +12,7 @@ public sealed partial class RegistryDatabaseInitializer(RegistryDbContext db, Di
 {
     public async Task InitializeAsync(bool importDistributionData, CancellationToken cancellationToken)
     {
-        // WAL lets pulls read while a push writes; the setting is stored in the database file.
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-            await db.Database.MigrateAsync(cancellationToken);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        await db.Database.MigrateWithWriteAheadLogAsync(cancellationToken);
 
         if (!importDistributionData || await db.Repositories.AnyAsync(cancellationToken)) return;
         if (!await importer.HasDistributionTreeAsync(cancellationToken)) return;
