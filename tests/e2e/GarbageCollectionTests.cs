@@ -148,6 +148,71 @@ public sealed class GarbageCollectionTests(ITestOutputHelper output) : IAsyncLif
         }
     }
 
+    [Fact]
+    public async Task A_collection_killed_mid_sweep_leaves_nothing_inconsistent_and_the_next_run_finishes_it()
+    {
+        var root = _temp.Combine("root");
+        var open = new Dictionary<string, string> { ["Wharf__Auth__Mode"] = "none" };
+        await using var wharf = await WharfProcess.StartAsync(root, open);
+        var layout = new OciLayout(_temp.Combine("images"));
+        layout.AddImage("app", [(400, 300_000), (401, 200_000)]);
+        await ExternalTool.SkopeoOkAsync("copy", "--dest-tls-verify=false", $"oci:{layout.Directory}:app", $"docker://{wharf.HostPort}/team/app:1");
+        // Uploads no manifest references: 1,500 small blobs for the sweep to delete.
+        using var http = new RegistryHttp(wharf.HostPort);
+        var junk = Enumerable.Range(0, 1500).Select(i => System.Text.Encoding.UTF8.GetBytes($"unreferenced blob {i}")).ToList();
+        await Parallel.ForEachAsync(junk, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (blob, _) =>
+        {
+            using var body = new ByteArrayContent(blob);
+            body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+            using var response = await http.Client.PostAsync($"/v2/junk/blobs/uploads/?digest={RegistryHttp.Sha256(blob)}", body);
+            Assert.Equal(201, (int)response.StatusCode);
+        });
+        var junkDigests = junk.Select(RegistryHttp.Sha256).ToHashSet();
+        int JunkLeft() => BlobFiles(root).Count(junkDigests.Contains);
+
+        // A collection in small batches, killed (SIGKILL) once it has deleted a hundred of them, while Wharf serves.
+        var environment = new Dictionary<string, string>(open)
+        {
+            ["REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY"] = root,
+            ["Wharf__GarbageCollection__GracePeriod"] = "00:00:00",
+            ["Wharf__GarbageCollection__SweepBatchSize"] = "5",
+        };
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(RepositoryRoot.WharfDll());
+        info.ArgumentList.Add("garbage-collect");
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        using (var collector = System.Diagnostics.Process.Start(info)!)
+        {
+            _ = collector.StandardOutput.ReadToEndAsync();
+            _ = collector.StandardError.ReadToEndAsync();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (JunkLeft() > junk.Count - 100 && !collector.HasExited && DateTime.UtcNow < deadline) await Task.Delay(10);
+            Assert.False(collector.HasExited, "the collection ended before it could be killed mid-sweep");
+            collector.Kill();
+            await collector.WaitForExitAsync();
+        }
+        var left = JunkLeft();
+        output.WriteLine($"killed with {junk.Count - left} of {junk.Count} unreferenced blobs deleted");
+        Assert.InRange(left, 1, junk.Count - 100);
+
+        // Meanwhile the server answers consistently: a blob is there exactly when its file is; the image pulls.
+        foreach (var digest in junkDigests.Take(300))
+        {
+            using var head = await http.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/junk/blobs/{digest}"));
+            Assert.Equal(BlobFiles(root).Contains(digest) ? 200 : 404, (int)head.StatusCode);
+        }
+        await PullAsync(wharf.HostPort, "team/app:1");
+
+        // The next run finishes the job: every unreferenced blob gone, records of deleted files dropped, so a dry run
+        // afterwards finds nothing at all.
+        var next = await ExternalTool.RunAsync("dotnet", [RepositoryRoot.WharfDll(), "garbage-collect"], environment: environment);
+        Assert.True(next.ExitCode == 0, next.All);
+        Assert.Equal(0, JunkLeft());
+        var after = await ExternalTool.RunAsync("dotnet", [RepositoryRoot.WharfDll(), "garbage-collect", "--dry-run"], environment: environment);
+        Assert.Matches(@"\d+ blobs marked, 0 blobs and 0 manifests eligible for deletion", after.Output);
+        await PullAsync(wharf.HostPort, "team/app:1");
+    }
+
     private async Task PullAsync(string hostPort, string tag)
     {
         var target = _temp.Combine("pulled-" + Guid.NewGuid().ToString("N"));

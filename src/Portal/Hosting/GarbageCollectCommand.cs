@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 using Wharf.Registry;
 using Wharf.Registry.Gc;
 using Wharf.Registry.Metadata;
@@ -29,6 +30,15 @@ public static class GarbageCollectCommand
             b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
             customize?.Invoke(b);
         });
+        try
+        {
+            _ = app.Services.GetRequiredService<IOptions<GarbageCollectionOptions>>().Value;
+        }
+        catch (OptionsValidationException e)
+        {
+            await Console.Error.WriteLineAsync($"configuration error: {e.Message}");
+            return 2;
+        }
         // A registry:2 directory Wharf has not served yet is imported first: with empty metadata everything would look
         // unreferenced.
         await WharfHost.InitializeAsync(app, importDistributionData: true);

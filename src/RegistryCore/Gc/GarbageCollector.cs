@@ -113,6 +113,7 @@ public sealed partial class GarbageCollector(
                 run.Error = e.Message;
                 LogFailed(logger, e, run.Id);
             }
+            if (Volatile.Read(ref _progress) is { } last) LogPhase(logger, run.Id, last.Phase, _phaseClock.Elapsed.TotalSeconds);
             run.FinishedAt = DateTime.UtcNow;
             await reports.FinishRunAsync(run, CancellationToken.None);
             Announce(run, caller, clock.Elapsed);
@@ -120,7 +121,6 @@ public sealed partial class GarbageCollector(
         }
         finally
         {
-            if (Volatile.Read(ref _progress) is { } last) LogPhase(logger, last.RunId, last.Phase, _phaseClock.Elapsed.TotalSeconds);
             Volatile.Write(ref _progress, null);
             Volatile.Write(ref _cancel, null);
             _gate.Release();
@@ -171,12 +171,11 @@ public sealed partial class GarbageCollector(
         long done = 0;
         try
         {
+            // The cutoff stays the one taken at the start: anything touched since is younger still, and kept.
             Report(run, GcPhase.SweepingManifests, 0, all.Count);
             await sweeper.SweepManifestsAsync(manifests, outcomes, cutoff, n => Report(run, GcPhase.SweepingManifests, done += n, all.Count), cancellationToken);
-            // Re-read the clock: the grace period protects what was touched up to the moment each batch is checked.
             Report(run, GcPhase.SweepingBlobs, done, all.Count);
-            run.FreedBytes = await sweeper.SweepBlobsAsync(blobs, blobOutcomes, DateTime.UtcNow - settings.GracePeriod,
-                n => Report(run, GcPhase.SweepingBlobs, done += n, all.Count), cancellationToken);
+            run.FreedBytes = await sweeper.SweepBlobsAsync(blobs, blobOutcomes, cutoff, n => Report(run, GcPhase.SweepingBlobs, done += n, all.Count), cancellationToken);
         }
         finally
         {

@@ -67,41 +67,14 @@ public sealed class GcMarker(RegistryDbContext db, IStorageDriver driver)
             marked.Add(new MarkedManifest(repositories[m.RepositoryId], m.Digest, digests));
         }
 
-        // What the report says about a digest: a media type from any manifest row that still describes it, and the
-        // repositories that linked it or whose manifests are it or reference it.
-        var mediaTypes = new Dictionary<string, string>(StringComparer.Ordinal);
-        var holders = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
-        void Hold(string digest, long repositoryId)
-        {
-            if (!holders.TryGetValue(digest, out var set)) holders[digest] = set = new SortedSet<string>(StringComparer.Ordinal);
-            set.Add(repositories[repositoryId]);
-        }
-        var manifestById = manifests.ToDictionary(m => m.Id);
-        foreach (var m in manifests)
-        {
-            mediaTypes.TryAdd(m.Digest, m.MediaType);
-            Hold(m.Digest, m.RepositoryId);
-        }
-        foreach (var r in references)
-        {
-            mediaTypes.TryAdd(r.Digest, r.MediaType);
-            Hold(r.Digest, manifestById[r.ManifestId].RepositoryId);
-        }
-        var lastLinked = new Dictionary<string, DateTime>(StringComparer.Ordinal);
-        foreach (var (repositoryId, digest, linkedAt) in links)
-        {
-            Hold(digest, repositoryId);
-            if (!lastLinked.TryGetValue(digest, out var last) || linkedAt > last) lastLinked[digest] = linkedAt;
-        }
-        IReadOnlyList<string> HoldersOf(string digest) => holders.TryGetValue(digest, out var set) ? set.ToList() : [];
-
         var eligibleManifests = manifests.Where(m => !kept.Contains(m.Id))
             .OrderBy(m => repositories[m.RepositoryId], StringComparer.Ordinal).ThenBy(m => m.Digest, StringComparer.Ordinal)
             .Select(m => new GcItem(GcItemKind.Manifest, m.Digest, m.MediaType, m.Size, [repositories[m.RepositoryId]], GcItemReason.Untagged))
             .ToList();
 
+        var lastLinked = links.GroupBy(l => l.Digest).ToDictionary(g => g.Key, g => g.Max(l => l.LinkedAt), StringComparer.Ordinal);
         var files = await ScanStoreAsync(progress, cancellationToken);
-        var eligibleBlobs = new List<GcItem>();
+        var candidates = new List<(string Digest, long Size, GcItemReason Reason)>();
         foreach (var digest in blobRows.Keys.Union(files.Keys).Order(StringComparer.Ordinal))
         {
             var hasRow = blobRows.TryGetValue(digest, out var row);
@@ -116,10 +89,27 @@ public sealed class GcMarker(RegistryDbContext db, IStorageDriver driver)
             if (hasRow && row.CreatedAt >= cutoff) continue;
             if (lastLinked.TryGetValue(digest, out var linked) && linked >= cutoff) continue;
             if (hasFile && file!.ModifiedUtc >= cutoff) continue;
-
-            eligibleBlobs.Add(new GcItem(GcItemKind.Blob, digest, mediaTypes.GetValueOrDefault(digest), hasFile ? file!.Size : row.Size,
-                HoldersOf(digest), reason));
+            candidates.Add((digest, hasFile ? file!.Size : row.Size, reason));
         }
+
+        // What the report says about an eligible blob: a media type from any manifest row that still describes it, and
+        // the repositories that linked it or whose manifests are it or reference it.
+        var wanted = candidates.Select(c => c.Digest).ToHashSet(StringComparer.Ordinal);
+        var mediaTypes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var holders = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        void Note(string digest, long repositoryId, string? mediaType)
+        {
+            if (!wanted.Contains(digest)) return;
+            if (mediaType is not null) mediaTypes.TryAdd(digest, mediaType);
+            if (!holders.TryGetValue(digest, out var set)) holders[digest] = set = new SortedSet<string>(StringComparer.Ordinal);
+            set.Add(repositories[repositoryId]);
+        }
+        var repositoryOf = manifests.ToDictionary(m => m.Id, m => m.RepositoryId);
+        foreach (var m in manifests) Note(m.Digest, m.RepositoryId, m.MediaType);
+        foreach (var r in references) Note(r.Digest, repositoryOf[r.ManifestId], r.MediaType);
+        foreach (var (repositoryId, digest, _) in links) Note(digest, repositoryId, null);
+        var eligibleBlobs = candidates.Select(c => new GcItem(GcItemKind.Blob, c.Digest, mediaTypes.GetValueOrDefault(c.Digest), c.Size,
+            holders.TryGetValue(c.Digest, out var set) ? set.ToList() : [], c.Reason)).ToList();
         return new GcMarkResult(marked, keptBlobs.Count, eligibleManifests, eligibleBlobs);
     }
 

@@ -60,37 +60,51 @@ public sealed class GcReports(RegistryDbContext db)
         db.GcRuns.Where(r => r.State == GcRunState.Running && r.StartedAt < startedBefore)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, GcRunState.Interrupted), cancellationToken);
 
-    /// <summary>Stores a run's items (manifests first), with what happened to each when it was a collect.</summary>
+    /// <summary>
+    /// Stores a run's items (manifests first), with what happened to each when it was a collect. Written with one
+    /// prepared statement, a thousand rows per transaction: a report can hold tens of thousands of items, and pushes
+    /// wait for the write lock meanwhile.
+    /// </summary>
     public async Task SaveItemsAsync(long runId, IReadOnlyList<GcItem> items, IReadOnlyList<GcItemOutcome?>? outcomes, CancellationToken cancellationToken)
     {
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            for (var start = 0; start < items.Count; start += 5000)
+            for (var start = 0; start < items.Count; start += 1000)
             {
-                for (var i = start; i < Math.Min(items.Count, start + 5000); i++)
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                await using var insert = connection.CreateCommand();
+                insert.Transaction = transaction;
+                insert.CommandText = """
+                    INSERT INTO "GcItems" ("RunId", "Ordinal", "Kind", "Digest", "MediaType", "Size", "Repositories", "Reason", "Outcome")
+                    VALUES (@run, @ordinal, @kind, @digest, @mediaType, @size, @repositories, @reason, @outcome)
+                    """;
+                var parameters = new[] { "run", "ordinal", "kind", "digest", "mediaType", "size", "repositories", "reason", "outcome" }.Select(name =>
+                {
+                    var parameter = insert.CreateParameter();
+                    parameter.ParameterName = "@" + name;
+                    insert.Parameters.Add(parameter);
+                    return parameter;
+                }).ToArray();
+                await insert.PrepareAsync(cancellationToken);
+                for (var i = start; i < Math.Min(items.Count, start + 1000); i++)
                 {
                     var item = items[i];
-                    db.GcItems.Add(new GcItemRecord
-                    {
-                        RunId = runId,
-                        Ordinal = i,
-                        Kind = item.Kind,
-                        Digest = item.Digest,
-                        MediaType = item.MediaType,
-                        Size = item.Size,
-                        Repositories = item.Repositories.Count > 0 ? string.Join(',', item.Repositories) : null,
-                        Reason = item.Reason,
-                        Outcome = outcomes?[i],
-                    });
+                    object?[] values =
+                    [
+                        runId, i, (int)item.Kind, item.Digest, item.MediaType, item.Size,
+                        item.Repositories.Count > 0 ? string.Join(',', item.Repositories) : null, (int)item.Reason, (int?)outcomes?[i],
+                    ];
+                    for (var p = 0; p < values.Length; p++) parameters[p].Value = values[p] ?? DBNull.Value;
+                    await insert.ExecuteNonQueryAsync(cancellationToken);
                 }
-                await db.SaveChangesAsync(cancellationToken);
-                db.ChangeTracker.Clear();
+                await transaction.CommitAsync(cancellationToken);
             }
         }
         finally
         {
-            db.ChangeTracker.AutoDetectChangesEnabled = true;
+            await db.Database.CloseConnectionAsync();
         }
     }
 

@@ -42,18 +42,19 @@ public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSi
         await using var transaction = await db.Database.BeginTransactionAsync(none);
         if (await db.FindRepositoryAsync(repository, none) is not { } repositoryId) return outcome;
 
+        // EF.Parameter: one JSON array parameter however many candidates (SQLite caps a statement's parameters).
         var digests = candidates.ToList();
-        var rows = await db.Manifests.Where(m => m.RepositoryId == repositoryId && digests.Contains(m.Digest))
+        var rows = await db.Manifests.Where(m => m.RepositoryId == repositoryId && EF.Parameter(digests).Contains(m.Digest))
             .Select(m => new { m.Id, m.Digest, m.SubjectDigest, m.PushedAt }).ToListAsync(none);
-        var tagged = (await db.Tags.Where(t => t.RepositoryId == repositoryId && digests.Contains(t.ManifestDigest))
+        var tagged = (await db.Tags.Where(t => t.RepositoryId == repositoryId && EF.Parameter(digests).Contains(t.ManifestDigest))
             .Select(t => t.ManifestDigest).ToListAsync(none)).ToHashSet(StringComparer.Ordinal);
         var parents = (await (from r in db.ManifestReferences
                               join m in db.Manifests on r.ManifestId equals m.Id
-                              where m.RepositoryId == repositoryId && r.Kind == ReferenceKind.Manifest && digests.Contains(r.Digest)
+                              where m.RepositoryId == repositoryId && r.Kind == ReferenceKind.Manifest && EF.Parameter(digests).Contains(r.Digest)
                               select new { Child = r.Digest, Parent = m.Digest }).ToListAsync(none))
             .ToLookup(p => p.Child, p => p.Parent, StringComparer.Ordinal);
         var subjects = rows.Where(r => r.SubjectDigest is not null).Select(r => r.SubjectDigest!).Distinct().ToList();
-        var presentSubjects = (await db.Manifests.Where(m => m.RepositoryId == repositoryId && subjects.Contains(m.Digest))
+        var presentSubjects = (await db.Manifests.Where(m => m.RepositoryId == repositoryId && EF.Parameter(subjects).Contains(m.Digest))
             .Select(m => m.Digest).ToListAsync(none)).ToHashSet(StringComparer.Ordinal);
 
         // A manifest outside the candidates stays, so it protects its children and referrers; a candidate protects
@@ -77,7 +78,7 @@ public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSi
         while (changed);
 
         var doomed = rows.Where(r => !protectedDigests.Contains(r.Digest)).Select(r => r.Id).ToList();
-        await db.Manifests.Where(m => doomed.Contains(m.Id)).ExecuteDeleteAsync(none); // references cascade
+        await db.Manifests.Where(m => EF.Parameter(doomed).Contains(m.Id)).ExecuteDeleteAsync(none); // references cascade
         await transaction.CommitAsync(none);
         foreach (var row in rows) outcome[row.Digest] = protectedDigests.Contains(row.Digest) ? GcItemOutcome.Kept : GcItemOutcome.Deleted;
         return outcome;
@@ -107,11 +108,11 @@ public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSi
         var none = CancellationToken.None;
         var digests = Enumerable.Range(start, count).Select(i => items[i].Digest).ToList();
         await using var transaction = await db.Database.BeginTransactionAsync(none);
-        var inUse = (await db.Manifests.Where(m => digests.Contains(m.Digest)).Select(m => m.Digest).ToListAsync(none))
-            .Concat(await db.ManifestReferences.Where(r => digests.Contains(r.Digest)).Select(r => r.Digest).ToListAsync(none))
+        var inUse = (await db.Manifests.Where(m => EF.Parameter(digests).Contains(m.Digest)).Select(m => m.Digest).ToListAsync(none))
+            .Concat(await db.ManifestReferences.Where(r => EF.Parameter(digests).Contains(r.Digest)).Select(r => r.Digest).ToListAsync(none))
             .ToHashSet(StringComparer.Ordinal);
-        var created = await db.Blobs.Where(b => digests.Contains(b.Digest)).ToDictionaryAsync(b => b.Digest, b => b.CreatedAt, none);
-        var lastLinked = (await db.RepositoryBlobs.Where(l => digests.Contains(l.Digest)).Select(l => new { l.Digest, l.LinkedAt }).ToListAsync(none))
+        var created = await db.Blobs.Where(b => EF.Parameter(digests).Contains(b.Digest)).ToDictionaryAsync(b => b.Digest, b => b.CreatedAt, none);
+        var lastLinked = (await db.RepositoryBlobs.Where(l => EF.Parameter(digests).Contains(l.Digest)).Select(l => new { l.Digest, l.LinkedAt }).ToListAsync(none))
             .GroupBy(l => l.Digest).ToDictionary(g => g.Key, g => g.Max(l => l.LinkedAt), StringComparer.Ordinal);
 
         var dropRows = new List<string>();
@@ -144,12 +145,14 @@ public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSi
             freed += file.Size;
         }
 
-        await db.RepositoryBlobs.Where(l => dropRows.Contains(l.Digest)).ExecuteDeleteAsync(none);
-        await db.Blobs.Where(b => dropRows.Contains(b.Digest)).ExecuteDeleteAsync(none);
-        // The files go while the write lock is held, so no writer can find a file here, count on it, and lose it
-        // a moment later. Should the process die before the commit, the rows come back without their files: pulls
-        // and pushes already treat a missing file as absent, and the next run drops those rows.
-        foreach (var digest in deleteFiles) await store.DeleteAsync(digest, none);
+        await db.RepositoryBlobs.Where(l => EF.Parameter(dropRows).Contains(l.Digest)).ExecuteDeleteAsync(none);
+        await db.Blobs.Where(b => EF.Parameter(dropRows).Contains(b.Digest)).ExecuteDeleteAsync(none);
+        // The files go while the write lock is held, so no writer can find a file here, count on it, and lose it a
+        // moment later; a few at a time, to hold the lock less long. Should the process die before the commit, the rows
+        // come back without their files: pulls and pushes already treat a missing file as absent, and the next run
+        // drops those rows.
+        await Parallel.ForEachAsync(deleteFiles, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            async (digest, _) => await store.DeleteAsync(digest, none));
         await transaction.CommitAsync(none);
         return freed;
     }

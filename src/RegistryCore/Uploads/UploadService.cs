@@ -124,8 +124,9 @@ public sealed class UploadService(
         metrics.BytesReceived(size);
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            // A file written just now is inside garbage collection's grace period; checking it under the write lock
-            // makes it certain (docs/gc.md).
+            // A file written just now is inside garbage collection's grace period. Checked again under the write lock,
+            // where a sweep deletes (docs/gc.md): should one have taken it anyway, refuse rather than record a blob
+            // that is not there.
             if (await blobs.SizeAsync(digest, cancellationToken) is null)
                 throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
             await db.RecordBlobAsync(digest.ToString(), size, cancellationToken);
