@@ -63,7 +63,9 @@ public static partial class WharfHost
             "error" => LogLevel.Error,
             _ => (LogLevel?)null,
         };
-        if (level is { } l) builder.Logging.SetMinimumLevel(l);
+        // log.level overrides appsettings.json's default level (a rule there would win over SetMinimumLevel).
+        if (level is { } l)
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = l.ToString() });
         // Request-level framework logs would repeat every blob request; the registry logs its own events.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
