@@ -168,16 +168,7 @@ public sealed class AuthTests(ITestOutputHelper output) : IAsyncLifetime
         AssertNoSecretLeaked();
     }
 
-    private async Task<IPage> SignInAsync(Browser browser, string user, string password)
-    {
-        var page = await browser.NewPageAsync(_wharf!.BaseUrl);
-        await page.GotoAsync("/account/login");
-        await page.FillAsync("#username", user);
-        await page.FillAsync("#password", password);
-        await page.ClickAsync("#sign-in");
-        await page.WaitForSelectorAsync("h1:has-text('Overview')");
-        return page;
-    }
+    private Task<IPage> SignInAsync(Browser browser, string user, string password) => browser.SignInAsync(_wharf!.BaseUrl, user, password);
 
     [Fact]
     public async Task Tls_with_a_self_signed_certificate_made_here_serves_skopeo_and_HTTP_2_on_TLS_1_2_and_up()

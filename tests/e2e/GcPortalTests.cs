@@ -48,12 +48,7 @@ public sealed class GcPortalTests : IAsyncLifetime
         // The deleted image's layers, config and manifest bytes are what comes back.
         var expected = doomed.Layers.Sum(l => l.Size) + doomed.Config.Size + manifest.Length;
 
-        var page = await _browser.NewPageAsync(_wharf.BaseUrl);
-        await page.GotoAsync("/account/login");
-        await page.FillAsync("#username", "admin");
-        await page.FillAsync("#password", AdminPassword);
-        await page.ClickAsync("#sign-in");
-        await page.WaitForSelectorAsync("h1:has-text('Overview')");
+        var page = await _browser.SignInAsync(_wharf.BaseUrl, "admin", AdminPassword);
 
         await page.GotoAsync("/gc");
         await page.ClickAsync("#gc-preview");

@@ -41,12 +41,7 @@ public sealed class UpstreamPortalTests : IAsyncLifetime
         var image = layout.AddImage("tool", [(80, 250_000)]);
         await _upstream.PushAsync(layout, "tool", "library/tool:1");
 
-        var page = await _browser.NewPageAsync(_wharf.BaseUrl);
-        await page.GotoAsync("/account/login");
-        await page.FillAsync("#username", _wharf.AdminUser);
-        await page.FillAsync("#password", _wharf.AdminPassword);
-        await page.ClickAsync("#sign-in");
-        await page.WaitForSelectorAsync("h1:has-text('Overview')");
+        var page = await _browser.SignInAsync(_wharf.BaseUrl, _wharf.AdminUser, _wharf.AdminPassword);
 
         await page.GotoAsync("/upstreams");
         foreach (var (field, value) in new[] { ("#upstream-name", "corp"), ("#upstream-prefix", "corp"), ("#upstream-url", _upstream.Url),

@@ -51,6 +51,22 @@ public sealed class Browser : IAsyncDisposable
         return page;
     }
 
+    /// <summary>
+    /// Opens <paramref name="startAt"/> on a new page, expects the portal to be (or to send the browser) at the sign-in
+    /// page, signs in and waits for the overview.
+    /// </summary>
+    public async Task<IPage> SignInAsync(string baseUrl, string user, string password, string startAt = "/account/login")
+    {
+        var page = await NewPageAsync(baseUrl);
+        await page.GotoAsync(startAt);
+        await page.WaitForURLAsync("**/account/login**");
+        await page.FillAsync("#username", user);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("#sign-in");
+        await page.WaitForSelectorAsync("h1:has-text('Overview')");
+        return page;
+    }
+
     public static async Task ScreenshotAsync(IPage page, string name)
     {
         var directory = Path.Combine(RepositoryRoot.Find(), "artifacts", "screenshots");
