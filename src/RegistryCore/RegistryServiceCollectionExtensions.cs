@@ -37,13 +37,17 @@ public static class RegistryServiceCollectionExtensions
 
         services.TryAddSingleton<IStorageDriver>(new FileSystemStorageDriver(options.RootDirectory));
         services.AddSingleton<BlobStore>();
-        services.AddSingleton<UploadHashStates>();
+        services.TryAddSingleton<IBlobStorage>(sp => new StorageDriverBlobStorage(sp.GetRequiredService<IStorageDriver>()));
+        services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<RegistryMetrics>();
         services.TryAddSingleton<IRegistryEventSink, LoggingEventSink>();
         services.TryAddSingleton<IRegistryAuthorizer, OpenRegistryAuthorizer>();
 
         services.AddScoped<UploadService>();
+        services.AddScoped<UploadSessionStatisticsQuery>();
+        services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section)
+            .Validate(UploadOptions.IsValid, UploadOptions.Requirements).ValidateOnStart();
         services.AddScoped<BlobService>();
         services.AddScoped<ManifestService>();
         services.AddScoped<CatalogService>();

@@ -50,7 +50,10 @@ public static class RegistryConfiguration
         var wharf = configuration.GetSection("Wharf");
         options.DataDirectory = NonEmpty(wharf["DataDirectory"]) ?? options.DataDirectory;
         if (int.TryParse(wharf["MaxManifestBytes"], out var maxManifest) && maxManifest > 0) options.MaxManifestBytes = maxManifest;
-        if (int.TryParse(wharf["MaxUploadSessionsPerRepository"], out var maxSessions) && maxSessions > 0) options.MaxUploadSessionsPerRepository = maxSessions;
+        // Capping sessions per repository let one pusher shut a repository for everyone; the caps are per caller now.
+        if (wharf["MaxUploadSessionsPerRepository"] is not null)
+            throw new InvalidDataException("Wharf:MaxUploadSessionsPerRepository is no longer supported: upload sessions are capped per caller " +
+                "(Wharf:Uploads:MaxSessionsPerCaller) and overall (Wharf:Uploads:MaxSessions)");
         options.Proxy.AllowAnonymous = Bool(wharf["Proxy:AllowAnonymous"]) ?? options.Proxy.AllowAnonymous;
         foreach (var upstream in wharf.GetSection("Upstreams").GetChildren())
         {

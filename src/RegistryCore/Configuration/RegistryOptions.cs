@@ -29,9 +29,6 @@ public sealed class RegistryOptions
     /// <summary>Largest manifest accepted, in bytes (the spec asks for at least 4 MiB).</summary>
     public int MaxManifestBytes { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>Open upload sessions allowed per repository, so a client cannot exhaust the disk with sessions.</summary>
-    public int MaxUploadSessionsPerRepository { get; set; } = 1000;
-
     public string? LogLevel { get; set; }
 
     public ProxySettings Proxy { get; set; } = new();

@@ -58,7 +58,10 @@ public sealed class MigrationUpgradeTests : IDisposable
 
         using (var db = Open(connectionString)) db.Database.Migrate();
 
-        foreach (var table in tables) Assert.Equal(before[table], Dump(connectionString, table));
+        // Open upload sessions are dropped by the upgrade that moved all their state into their rows
+        // (20261222000000_StatelessUploadSessions); every other row is kept as it was.
+        foreach (var table in tables.Where(t => t != "UploadSessions")) Assert.Equal(before[table], Dump(connectionString, table));
+        Assert.Empty(Dump(connectionString, "UploadSessions"));
         using var upgraded = Open(connectionString);
         Assert.Equal(upgraded.Database.GetMigrations(), upgraded.Database.GetAppliedMigrations());
         Assert.Contains("20261201000000_GarbageCollectionRuns", upgraded.Database.GetAppliedMigrations());
