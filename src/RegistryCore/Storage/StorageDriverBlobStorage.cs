@@ -113,6 +113,38 @@ public sealed class StorageDriverBlobStorage(IStorageDriver driver) : IBlobStora
         await driver.StatAsync(StorageLayout.UploadsRoot, cancellationToken);
     }
 
+    private static string FileOf(IStorageDriver driver, string key) => driver is FileSystemStorageDriver files
+        ? files.Resolve(key)
+        : throw new NotSupportedException($"uploads on the {driver.Name} store need its own driver");
+
+    /// <summary>Writes at the end of the staging file; <see cref="CommitAsync"/> flushes it to disk.</summary>
+    private sealed class FileWriter(FileStream stream) : StorageWriter
+    {
+        public override long Size => stream.Length;
+        public override void Flush() => stream.Flush();
+        public override void Write(byte[] buffer, int offset, int count) => stream.Write(buffer, offset, count);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            stream.WriteAsync(buffer, cancellationToken);
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            stream.WriteAsync(buffer, offset, count, cancellationToken);
+
+        public override Task CommitAsync(CancellationToken cancellationToken)
+        {
+            stream.Flush(flushToDisk: true);
+            return Task.CompletedTask;
+        }
+
+        public override Task RollbackAsync(long length, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) stream.Dispose();
+            base.Dispose(disposing);
+        }
+
+        public override ValueTask DisposeAsync() => stream.DisposeAsync();
+    }
+
     private sealed class FileUpload(IStorageDriver driver, Guid id, long size) : IStorageUpload
     {
         public Guid Id => id;
@@ -149,14 +181,27 @@ public sealed class StorageDriverBlobStorage(IStorageDriver driver) : IBlobStora
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-        /// <summary>The staging file positioned at the acknowledged length: a failed append's unacknowledged tail is dropped.</summary>
-        private async Task<StorageWriter> OpenAtSizeAsync(CancellationToken cancellationToken)
+        /// <summary>
+        /// The staging file positioned at the acknowledged length: a failed append's unacknowledged tail is cut off
+        /// here, before the next part is written (an append-only driver writer cannot do that, so this works on the
+        /// file itself).
+        /// </summary>
+        private Task<StorageWriter> OpenAtSizeAsync(CancellationToken cancellationToken)
         {
-            if (await driver.StatAsync(DataPath, cancellationToken) is not { } staged || staged.Size < Size)
+            var file = FileOf(driver, DataPath);
+            if (!File.Exists(file) || new FileInfo(file).Length < Size)
                 throw new StorageUploadLostException($"the staged bytes of upload {id} are gone");
-            var writer = await driver.OpenAppendAsync(DataPath, cancellationToken);
-            if (writer.Size > Size) await writer.RollbackAsync(Size, cancellationToken);
-            return writer;
+            var stream = new FileStream(file, new FileStreamOptions
+            {
+                Mode = FileMode.Open,
+                Access = FileAccess.Write,
+                Share = FileShare.Read | FileShare.Delete,
+                Options = FileOptions.Asynchronous,
+                BufferSize = 0,
+            });
+            stream.SetLength(Size);
+            stream.Seek(Size, SeekOrigin.Begin);
+            return Task.FromResult<StorageWriter>(new FileWriter(stream));
         }
     }
 }
