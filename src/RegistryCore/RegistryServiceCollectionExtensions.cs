@@ -35,8 +35,7 @@ public static class RegistryServiceCollectionExtensions
         }.ToString();
         services.AddDbContextFactory<RegistryDbContext>(o => o.UseSqlite(connection));
 
-        services.TryAddSingleton<IStorageDriver>(new FileSystemStorageDriver(options.RootDirectory));
-        services.AddSingleton<BlobStore>();
+        services.AddWharfStorage(options);
         services.AddSingleton<UploadHashStates>();
         services.AddMetrics();
         services.AddSingleton<RegistryMetrics>();
