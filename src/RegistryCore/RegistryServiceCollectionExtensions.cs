@@ -35,9 +35,7 @@ public static class RegistryServiceCollectionExtensions
         }.ToString();
         services.AddDbContextFactory<RegistryDbContext>(o => o.UseSqlite(connection));
 
-        services.TryAddSingleton<IStorageDriver>(new FileSystemStorageDriver(options.RootDirectory));
-        services.AddSingleton<BlobStore>();
-        services.TryAddSingleton<IBlobStorage>(sp => new StorageDriverBlobStorage(sp.GetRequiredService<IStorageDriver>()));
+        services.AddWharfStorage(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<RegistryMetrics>();

@@ -3,14 +3,14 @@ using Wharf.Registry.Storage;
 
 namespace Wharf.Portal.Hosting;
 
-/// <summary>distribution's health.storagedriver: the store must answer a stat of its root.</summary>
-public sealed class StorageHealthCheck(IStorageDriver driver) : IHealthCheck
+/// <summary>distribution's health.storagedriver: the store must answer its driver's probe (a stat of the root, or one small listing).</summary>
+public sealed class StorageHealthCheck(IBlobStorage driver) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await driver.StatAsync(StorageLayout.V2, cancellationToken);
+            await driver.ProbeAsync(cancellationToken);
             return HealthCheckResult.Healthy($"{driver.Name} storage reachable");
         }
         catch (Exception e)

@@ -45,6 +45,7 @@ public static class RegistryConfiguration
         options.Proxy.Username = NonEmpty(registry["proxy:username"]) ?? options.Proxy.Username;
         options.Proxy.Password = NonEmpty(registry["proxy:password"]) ?? options.Proxy.Password;
         options.Proxy.Ttl = Duration(registry["proxy:ttl"], "proxy.ttl") ?? options.Proxy.Ttl;
+        StorageConfiguration.Bind(registry, options.Storage);
 
         // Wharf's own settings, in the usual ASP.NET Core places (appsettings.json, Wharf__* variables).
         var wharf = configuration.GetSection("Wharf");
@@ -80,6 +81,7 @@ public static class RegistryConfiguration
         {
             var lower = key.ToLowerInvariant();
             if (configuration.GetSection(Section).GetSection(key).GetChildren().Any()) continue;
+            if (StorageConfiguration.KnownKeys.Contains(lower)) continue;
             if (KnownKeys.Any(k => k.EndsWith(':') ? lower.StartsWith(k, StringComparison.Ordinal) : lower == k)) continue;
             yield return lower.Replace(':', '.');
         }

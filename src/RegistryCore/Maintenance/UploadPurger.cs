@@ -19,7 +19,6 @@ namespace Wharf.Registry.Maintenance;
 /// </summary>
 public sealed partial class UploadPurger(
     IServiceScopeFactory scopes,
-    IStorageDriver driver,
     IBlobStorage storage,
     IOptions<RegistryOptions> options,
     IOptions<UploadOptions> uploadOptions,
@@ -81,10 +80,13 @@ public sealed partial class UploadPurger(
         }
 
         await PurgeUnrecordedStagingAsync(db, abandonedCutoff, cancellationToken);
-        await foreach (var entry in driver.ListAsync(StorageLayout.ScratchRoot, cancellationToken))
+        // Temporary files of puts that a crash interrupted (the filesystem store's; object stores have none).
+        var scratch = new List<string>();
+        await foreach (var item in storage.ListAllAsync(StorageLayout.ScratchRoot + "/", cancellationToken))
         {
-            if (entry.ModifiedUtc < now - ScratchAge) await driver.DeleteAsync(entry.Path, cancellationToken);
+            if (item.Modified.UtcDateTime < now - ScratchAge) scratch.Add(item.Key);
         }
+        if (scratch.Count > 0) await storage.DeleteManyAsync(scratch, cancellationToken);
         if (purged > 0) LogPurged(logger, purged, options.Value.UploadPurgingAge, uploadOptions.Value.AbandonedAge);
         return purged;
     }

@@ -115,7 +115,7 @@ public sealed class UploadService(
                 throw new RegistryException(RegistryError.DigestInvalid, $"uploaded content has digest {actual}, not {digest}");
 
             var alreadyStored = await blobs.SizeAsync(digest, claim.Lost) is not null;
-            if (!alreadyStored) await upload.PublishAsync(StorageLayout.BlobData(digest), claim.Lost);
+            if (!alreadyStored) await blobs.CommitAsync(upload, digest, claim.Lost);
             await RecordBlobAsync(repository, digest, size, claim, cancellationToken);
             await claim.FinishedAsync();
             if (alreadyStored) await upload.AbortAsync(CancellationToken.None);

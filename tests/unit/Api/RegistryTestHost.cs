@@ -34,6 +34,12 @@ public sealed class RegistryTestHost : IAsyncLifetime
 
     public string RootDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "wharf-api-" + Guid.NewGuid().ToString("N"));
 
+    /// <summary>
+    /// The storage back end as <c>--registry:storage:...</c> arguments (S3, Azure); null for the filesystem under
+    /// <see cref="RootDirectory"/>. The metadata database stays under <see cref="RootDirectory"/> either way.
+    /// </summary>
+    public IReadOnlyList<string>? StorageSettings { get; init; }
+
     public WebApplication App => _app ?? throw new InvalidOperationException("the host is not started");
 
     public IServiceProvider Services => App.Services;
@@ -64,7 +70,8 @@ public sealed class RegistryTestHost : IAsyncLifetime
         Directory.CreateDirectory(RootDirectory);
         string[] args =
         [
-            "--registry:storage:filesystem:rootdirectory=" + RootDirectory,
+.. StorageSettings ?? ["--registry:storage:filesystem:rootdirectory=" + RootDirectory],
+            .. (StorageSettings is null ? [] : new[] { "--Wharf:DataDirectory=" + Path.Combine(RootDirectory, "wharf") }),
             "--registry:storage:delete:enabled=" + (DeleteEnabled ? "true" : "false"),
             "--Wharf:Auth:Mode=" + AuthMode,
             .. Settings,

@@ -125,8 +125,8 @@ public sealed class RegistryConfigurationTests : IDisposable
     [Fact]
     public void Unknown_environment_keys_are_reported_in_dotted_form()
     {
-        var environment = new Dictionary<string, string> { ["REGISTRY_STORAGE_S3_BUCKET"] = "b" };
-        Assert.Equal(["madeup", "notifications.foo", "storage.s3.bucket"], RegistryConfiguration.UnknownKeys(Build(environment)).Order());
+        var environment = new Dictionary<string, string> { ["REGISTRY_STORAGE_S3_V4AUTH"] = "false" };
+        Assert.Equal(["madeup", "notifications.foo", "storage.s3.v4auth"], RegistryConfiguration.UnknownKeys(Build(environment)).Order());
     }
 
     [Fact]

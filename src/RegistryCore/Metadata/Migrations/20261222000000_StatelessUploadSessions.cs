@@ -51,6 +51,7 @@ public sealed class StatelessUploadSessions : Migration
             RepositoryId = t.Column<long>("INTEGER", nullable: false),
             StartedAt = t.Column<DateTime>("TEXT", nullable: false),
             UpdatedAt = t.Column<DateTime>("TEXT", nullable: false),
+            StorageState = t.Column<string>("TEXT", nullable: true),
         }, constraints: t =>
         {
             t.PrimaryKey("PK_UploadSessions", x => x.Id);
