@@ -64,7 +64,9 @@ public sealed class UploadRecoveryTests : IAsyncLifetime
     {
         var content = Pattern(3 * Checkpoint + Checkpoint / 2);
         var location = await _client.StartUploadAsync(Repo);
-        await SendAndBreakOffAsync(_client, HttpMethod.Patch, location, content, breakAfter: 2 * Checkpoint + 1000);
+        // The client dies once the registry has recorded two checkpoints (and received a little more).
+        await SendAndBreakOffAsync(_client, HttpMethod.Patch, location, content, breakAfter: 2 * Checkpoint + 1000,
+            beforeBreaking: () => WaitForRangeAsync(location, $"0-{2 * Checkpoint - 1}"));
 
         using (var status = await _client.GetAsync(location))
             Assert.Equal($"0-{2 * Checkpoint - 1}", Header(status, "Range"));
@@ -127,6 +129,19 @@ public sealed class UploadRecoveryTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(orphan, "data")));
     }
 
+    /// <summary>Waits (a bounded number of status requests) until the session reports <paramref name="range"/>.</summary>
+    private async Task WaitForRangeAsync(string location, string range)
+    {
+        using var client = _host.CreateClient();
+        for (var attempt = 0; attempt < 2000; attempt++)
+        {
+            using var status = await client.GetAsync(location);
+            if (Header(status, "Range") == range) return;
+            await Task.Yield();
+        }
+        Assert.Fail($"the session never reported {range}");
+    }
+
     private static Guid IdOf(string location) => Guid.Parse(location.Split('?')[0].TrimEnd('/').Split('/')[^1]);
 
     private string StagingDirectory(string location) =>
@@ -146,21 +161,23 @@ public sealed class UploadRecoveryTests : IAsyncLifetime
     }
 
     /// <summary>Sends <paramref name="content"/> as the body, and lets the client die once <c>breakAfter</c> bytes are out.</summary>
-    private static async Task SendAndBreakOffAsync(HttpClient client, HttpMethod method, string location, byte[] content, int breakAfter, string? contentRange = null)
+    private static async Task SendAndBreakOffAsync(HttpClient client, HttpMethod method, string location, byte[] content, int breakAfter,
+        string? contentRange = null, Func<Task>? beforeBreaking = null)
     {
         using var died = new CancellationTokenSource();
-        var body = new BreakingContent(content, breakAfter, died);
+        var body = new BreakingContent(content, breakAfter, died, beforeBreaking ?? (() => Task.CompletedTask));
         if (contentRange is not null) body.Headers.TryAddWithoutValidation("Content-Range", contentRange);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SendAsync(new HttpRequestMessage(method, location) { Content = body }, died.Token));
     }
 
     /// <summary>A request body whose sender goes away after <c>breakAfter</c> bytes (the request is aborted, as when a connection drops).</summary>
-    private sealed class BreakingContent(byte[] content, int breakAfter, CancellationTokenSource died) : HttpContent
+    private sealed class BreakingContent(byte[] content, int breakAfter, CancellationTokenSource died, Func<Task> beforeBreaking) : HttpContent
     {
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
             await stream.WriteAsync(content.AsMemory(0, breakAfter));
             await stream.FlushAsync();
+            await beforeBreaking();
             await died.CancelAsync();
             await Task.Delay(Timeout.Infinite, died.Token);
         }
