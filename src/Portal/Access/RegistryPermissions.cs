@@ -31,6 +31,20 @@ public sealed class RegistryPermissions(IDbContextFactory<PortalDbContext> datab
         return who is null ? allowed : allowed & who.TokenActions;
     }
 
+    /// <summary>
+    /// The repository prefixes a caller may pull from, by the same grants and rules as <see cref="AllowedAsync"/>
+    /// (Admins: every repository, the empty prefix). The portal shows exactly these repositories.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> PullPrefixesAsync(RegistryIdentity? who, CancellationToken cancellationToken)
+    {
+        if (who?.IsAdmin == true) return [""];
+        return (await GrantsAsync(cancellationToken))
+            .Where(g => Applies(g, who) && RepositoryActionsText.Parse(g.Actions).HasFlag(RepositoryActions.Pull))
+            .Select(g => g.RepositoryPrefix)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+    }
+
     /// <summary>Listing every repository name: Admins only, and not with a token limited to some repositories.</summary>
     public static bool CanListCatalog(RegistryIdentity? who) => who is { IsAdmin: true, TokenPrefix: "" } && who.TokenActions.HasFlag(RepositoryActions.Pull);
 
