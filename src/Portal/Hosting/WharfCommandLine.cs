@@ -12,10 +12,11 @@ public static class WharfCommandLine
                wharf import [config.yml]
                wharf garbage-collect [--dry-run] [--delete-untagged] [config.yml]
         The config file may also be named by REGISTRY_CONFIGURATION_PATH.
-        """;
+        """ + "\n" + AdminCommandHost.Usage;
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length > 0 && AdminCommandHost.Commands.Contains(args[0])) return await AdminCommandHost.RunAsync(args);
         var command = args.Length > 0 && !args[0].StartsWith('-') && !args[0].EndsWith(".yml") && !args[0].EndsWith(".yaml") ? args[0] : "serve";
         var rest = command == "serve" && (args.Length == 0 || args[0] != "serve") ? args : args.Skip(1).ToArray();
         // distribution's garbage-collect flags may come before the config file.
