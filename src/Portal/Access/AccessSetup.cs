@@ -65,7 +65,7 @@ public static partial class AccessSetup
     private static RateLimitPartition<string> Limit(HttpContext context, AccessSettings settings)
     {
         var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (context.Request.Path.StartsWithSegments(TokenEndpoint.Path))
+        if (context.Request.Path.StartsWithSegments(TokenEndpoint.Path) || context.Request.Path.StartsWithSegments(TokenEndpoint.V2Path))
             return RateLimitPartition.GetFixedWindowLimiter("token " + client, _ => PerMinute(settings.TokenRequestsPerMinute));
         if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/account/login"))
             return RateLimitPartition.GetFixedWindowLimiter("sign-in " + client, _ => PerMinute(settings.SignInsPerMinute));

@@ -16,12 +16,17 @@ namespace Wharf.Portal.Access;
 public static class TokenEndpoint
 {
     public const string Path = "/auth/token";
+    /// <summary>The same endpoint under /v2/, where challenges point by default: fronts often proxy only /v2/.</summary>
+    public const string V2Path = "/v2/auth/token";
 
     public static IEndpointRouteBuilder MapTokenEndpoint(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(Path, GetAsync);
-        // Command-line clients post a form without an anti-forgery token; no cookie is read here, so there is nothing to forge.
-        endpoints.MapPost(Path, PostAsync).DisableAntiforgery();
+        foreach (var path in new[] { Path, V2Path })
+        {
+            endpoints.MapGet(path, GetAsync);
+            // Command-line clients post a form without an anti-forgery token; no cookie is read here, so there is nothing to forge.
+            endpoints.MapPost(path, PostAsync).DisableAntiforgery();
+        }
         return endpoints;
     }
 

@@ -125,10 +125,10 @@ public sealed class AccessModeTests
             });
             return response.Headers.WWWAuthenticate.ToString();
         }
-        Assert.Equal("Bearer realm=\"https://registry.example.com/auth/token\",service=\"wharf\"", await ChallengeFrom("10.1.2.3"));
-        Assert.Equal("Bearer realm=\"https://registry.example.com/auth/token\",service=\"wharf\"", await ChallengeFrom("192.168.50.7"));
-        Assert.Equal("Bearer realm=\"http://localhost/auth/token\",service=\"wharf\"", await ChallengeFrom("10.1.2.4"));
-        Assert.Equal("Bearer realm=\"http://localhost/auth/token\",service=\"wharf\"", await ChallengeFrom("127.0.0.1"));
+        Assert.Equal("Bearer realm=\"https://registry.example.com/v2/auth/token\",service=\"wharf\"", await ChallengeFrom("10.1.2.3"));
+        Assert.Equal("Bearer realm=\"https://registry.example.com/v2/auth/token\",service=\"wharf\"", await ChallengeFrom("192.168.50.7"));
+        Assert.Equal("Bearer realm=\"http://localhost/v2/auth/token\",service=\"wharf\"", await ChallengeFrom("10.1.2.4"));
+        Assert.Equal("Bearer realm=\"http://localhost/v2/auth/token\",service=\"wharf\"", await ChallengeFrom("127.0.0.1"));
 
         // Through the trusted proxy, the audit trail records the client's address.
         await wharf.Host.Host.SendRawAsync("GET", "/auth/token", c =>
