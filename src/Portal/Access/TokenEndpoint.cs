@@ -44,7 +44,9 @@ public static class TokenEndpoint
                 return;
             }
             var check = await credentials.VerifyAsync(user, secret, Address(context), "token.refused", context.RequestAborted);
-            if (!check.Succeeded)
+            // A Docker daemon sends its Docker Hub login to every mirror; credentials Wharf does not know must not
+            // refuse what anonymous callers may do anyway (a public mirror's pulls). docker login (no scope) is refused.
+            if (!check.Succeeded && !await AnonymousMayAllAsync(RegistryScope.ParseAll(query["scope"]), permissions, context.RequestAborted))
             {
                 await RefuseAsync(context, "wrong user name or password");
                 return;
@@ -123,6 +125,18 @@ public static class TokenEndpoint
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.Pragma = "no-cache";
         await context.Response.WriteAsJsonAsync(body, context.RequestAborted);
+    }
+
+    private static async Task<bool> AnonymousMayAllAsync(List<RegistryScope> scopes, RegistryPermissions permissions, CancellationToken cancellationToken)
+    {
+        if (scopes.Count == 0) return false;
+        foreach (var scope in scopes)
+        {
+            if (scope.Type != RegistryScope.RepositoryType || !RepositoryName.IsValid(scope.Name)) return false;
+            var asked = RepositoryActionsText.Parse(scope.Actions);
+            if (asked == RepositoryActions.None || (await permissions.AllowedAsync(null, scope.Name, cancellationToken) & asked) != asked) return false;
+        }
+        return true;
     }
 
     private static bool ServiceMatches(string? service, AccessSettings settings) =>

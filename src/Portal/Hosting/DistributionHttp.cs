@@ -29,6 +29,21 @@ public static partial class DistributionHttp
             });
         }
 
+        if (KestrelSetup.DebugPort(http) is { } debugPort)
+        {
+            // The debug server serves /debug/health and the metrics only, as distribution's does.
+            app.Use(async (context, next) =>
+            {
+                if (context.Connection.LocalPort == debugPort && !context.Request.Path.StartsWithSegments("/debug/health")
+                    && !(http.PrometheusEnabled && context.Request.Path.Equals(http.PrometheusPath, StringComparison.OrdinalIgnoreCase)))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return;
+                }
+                await next();
+            });
+        }
+
         var warned = 0;
         app.Use(async (context, next) =>
         {

@@ -1,4 +1,5 @@
 using Wharf.Portal.Access;
+using Wharf.Portal.Health;
 using Wharf.Registry;
 using Wharf.Registry.Api;
 using Wharf.Registry.Configuration;
@@ -33,7 +34,8 @@ public static partial class WharfHost
 
         builder.AddWharfPortal(options);
         builder.Services.AddWharfRegistry(options);
-        builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage");
+        builder.AddWharfHealth();
+        builder.AddWharfMetrics();
 
         var app = builder.Build();
         foreach (var key in review.Ignored) LogIgnoredKey(app.Logger, key.Pattern, key.Note);
@@ -43,7 +45,8 @@ public static partial class WharfHost
         app.UseAccessLog();
         app.UseRegistryAccess();
         app.MapRegistryApi();
-        app.MapHealthChecks("/healthz");
+        app.MapWharfHealth(KestrelSetup.DebugPort(http));
+        app.MapWharfMetrics(http);
         app.MapWharfPortal();
         return app;
     }

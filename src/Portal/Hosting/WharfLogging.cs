@@ -64,7 +64,8 @@ public static class WharfLogging
         // Replace only the console provider: other providers (a test's capture, EventSource) keep receiving.
         foreach (var console in builder.Services.Where(d => d.ImplementationType == typeof(ConsoleLoggerProvider)).ToList())
             builder.Services.Remove(console);
-        builder.Logging.AddSerilog(logger, dispose: true);
+        // AddProvider rather than AddSerilog: AddSerilog adds a Trace rule for its provider that would override the level filters.
+        builder.Logging.AddProvider(new Serilog.Extensions.Logging.SerilogLoggerProvider(logger, dispose: true));
         builder.Services.AddSingleton(new Settings(logger, accessLog));
         builder.Services.AddSingleton(new DiagnosticContext(logger));
         builder.Services.AddSingleton<IDiagnosticContext>(sp => sp.GetRequiredService<DiagnosticContext>());
@@ -77,8 +78,8 @@ public static class WharfLogging
         if (!settings.AccessLog) return;
         app.UseSerilogRequestLogging(o =>
         {
-            o.Logger = settings.Logger.ForContext("SourceContext", "Wharf.AccessLog");
-            o.MessageTemplate = "{RemoteAddress} \"{RequestMethod} {RequestPath} {Protocol}\" {StatusCode} {ResponseBytes} \"{UserAgent}\" {Elapsed:0.000} ms";
+            o.Logger = settings.Logger;
+            o.MessageTemplate = "{RemoteAddress:l} \"{RequestMethod:l} {RequestPath:l} {Protocol:l}\" {StatusCode} {ResponseBytes:l} \"{UserAgent:l}\" {Elapsed:0.000} ms";
             // Query strings are left out: token requests and uploads carry state there.
             o.EnrichDiagnosticContext = (diagnostics, context) =>
             {
