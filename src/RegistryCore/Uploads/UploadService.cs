@@ -90,20 +90,31 @@ public sealed class UploadService(
                 throw new RegistryException(RegistryError.DigestInvalid, $"uploaded content has digest {actual}, not {digest}");
 
             // Publishing (an fsync and rename, or a multipart upload on an object store) happens outside the write
-            // transaction; under it, as for a monolithic upload, the blob is checked again, so a garbage collection
-            // sweep (which deletes under the same lock) cannot take it between the check and the rows (docs/gc.md).
-            if (await blobs.SizeAsync(digest, cancellationToken) is null) await blobs.CommitAsync(upload, digest, cancellationToken);
-            else await upload.AbortAsync(CancellationToken.None);
+            // transaction; under it the blob is checked again, so a garbage collection sweep (which deletes under the
+            // same lock) cannot take it between the check and the rows (docs/gc.md). A blob that was already stored
+            // is not written again; should a sweep take it meanwhile, the upload is published under the lock after all.
+            var published = false;
+            if (await blobs.SizeAsync(digest, cancellationToken) is null)
+            {
+                await blobs.CommitAsync(upload, digest, cancellationToken);
+                published = true;
+            }
             await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
             {
                 if (await blobs.SizeAsync(digest, cancellationToken) is null)
-                    throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
+                {
+                    if (published)
+                        throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
+                    await blobs.CommitAsync(upload, digest, cancellationToken);
+                    published = true;
+                }
                 await db.RecordBlobAsync(digest.ToString(), size, cancellationToken);
                 await db.LinkBlobAsync(session.RepositoryId, digest.ToString(), cancellationToken);
                 db.UploadSessions.Remove(session);
                 await db.SaveChangesAsync(cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
+            if (!published) await upload.AbortAsync(CancellationToken.None);
             hashStates.Remove(id);
             events.Publish(new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size });
             return size;
