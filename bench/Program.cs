@@ -8,6 +8,9 @@ using Wharf.Tests.E2E.Infrastructure;
 // bench/proxy.sh: the pull-through cache instead (direct pulls from an upstream against pulls through Wharf).
 if (args.Length > 0 && args[0] == "proxy")
     return await ProxyBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var proxyRounds) ? proxyRounds : 3);
+// bench/storage.sh: the storage back ends (filesystem, S3, Azure) against distribution on the filesystem instead.
+if (args.Length > 0 && args[0] == "storage")
+    return await StorageBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var storageRounds) ? storageRounds : 1);
 // bench/gc.sh: garbage collection time on generated data instead (Wharf's and distribution's garbage-collect).
 if (args.Length > 0 && args[0] == "gc")
     return await GcBenchmark.RunAsync(args[1..]);

@@ -39,6 +39,8 @@ public static class RegistryServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<RegistryMetrics>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHostedService<StoreGauges>();
         services.TryAddSingleton<IRegistryEventSink, LoggingEventSink>();
         services.TryAddSingleton<IRegistryAuthorizer, OpenRegistryAuthorizer>();
 

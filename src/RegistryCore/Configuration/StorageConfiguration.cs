@@ -15,17 +15,6 @@ public static class StorageConfiguration
 
     private static readonly HashSet<string> Supported = new(StringComparer.OrdinalIgnoreCase) { "filesystem", "s3", "azure" };
 
-    /// <summary>Keys under <c>storage</c> this binder reads (for the unknown-key report).</summary>
-    public static readonly string[] KnownKeys =
-    [
-        "storage:s3:accesskey", "storage:s3:secretkey", "storage:s3:region", "storage:s3:regionendpoint", "storage:s3:forcepathstyle",
-        "storage:s3:bucket", "storage:s3:rootdirectory", "storage:s3:secure", "storage:s3:chunksize", "storage:s3:encrypt",
-        "storage:s3:keyid", "storage:s3:storageclass", "storage:s3:objectacl",
-        "storage:azure:accountname", "storage:azure:accountkey", "storage:azure:container", "storage:azure:rootdirectory",
-        "storage:azure:realm", "storage:azure:serviceurl",
-        "storage:redirect:disable",
-    ];
-
     /// <exception cref="InvalidDataException">No single back end Wharf can use is configured, or its settings are wrong.</exception>
     public static StorageSettings Bind(IConfigurationSection registry, StorageSettings? into = null)
     {

@@ -10,7 +10,10 @@ public sealed record ImportReport(int Repositories, int Manifests, int Tags, int
 
 /// <summary>
 /// Reads distribution's <c>repositories/</c> tree (tag links, manifest revisions, layer links) into Wharf's metadata,
-/// so a data directory written by registry:2 is served as it is. Blobs are not copied or moved: both layouts share them.
+/// so a data directory (or a bucket) written by registry:2 is served as it is. Blobs are not copied or moved: both layouts
+/// share them.
+/// Every blob is hashed before it is recorded: a blob file whose bytes are not its digest's (damaged, replaced, or a
+/// link out of the store) is skipped and named in the log, never served as that digest.
 /// </summary>
 public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStorage storage, BlobStore store, ILogger<DistributionImporter> logger)
 {
@@ -18,6 +21,10 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
 
     public async Task<bool> HasDistributionTreeAsync(CancellationToken cancellationToken) =>
         (await storage.ListAsync(StorageLayout.Repositories + "/", null, 1, cancellationToken)).Objects.Count > 0;
+
+    /// <summary>Digests verified in this run, so a layer shared by many repositories is hashed once.</summary>
+    private readonly Dictionary<string, long?> _verified = new(StringComparer.Ordinal);
+    private long _verifiedBytes;
 
     public async Task<ImportReport> ImportAsync(CancellationToken cancellationToken)
     {
@@ -33,6 +40,7 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
             skipped += result.Skipped;
             LogRepository(logger, repository.Name, result.Manifests, result.Tags, result.Layers);
         }
+        LogVerified(logger, _verified.Count, _verifiedBytes, _verified.Count(v => v.Value is null));
         var report = new ImportReport(repositories, manifests, tags, layers, skipped);
         LogDone(logger, report.Repositories, report.Manifests, report.Tags, report.Layers, report.Skipped);
         return report;
@@ -49,7 +57,7 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
 
         foreach (var digest in await ReadLinksAsync(repository.LayerLinks, cancellationToken))
         {
-            var size = await store.SizeAsync(digest, cancellationToken);
+            var size = await BlobSizeAsync(digest, cancellationToken);
             if (size is null) { skipped++; continue; }
             await db.RecordBlobAsync(digest.ToString(), size.Value, cancellationToken);
             await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
@@ -81,6 +89,7 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
         if (await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == text, cancellationToken)) return true;
         var bytes = await store.ReadAllAsync(digest, MaxManifestBytes, cancellationToken);
         if (bytes is null) { LogMissing(logger, repository, text); return false; }
+        if (Digest.Compute(digest.Algorithm, bytes) != digest) { LogMismatch(logger, repository, text); return false; }
         ParsedManifest parsed;
         try
         {
@@ -103,6 +112,33 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
             if (await DistributionTree.ReadLinkAsync(storage, key, cancellationToken) is { } digest) result.Add(digest);
         return result;
     }
+
+    /// <summary>The blob's size once its bytes are verified against its digest; null when missing or different.</summary>
+    private async Task<long?> BlobSizeAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        var text = digest.ToString();
+        if (_verified.TryGetValue(text, out var known)) return known;
+        var size = await store.VerifyAsync(digest, cancellationToken);
+        _verified[text] = size;
+        if (size is null) LogBlobRefused(logger, text);
+        else _verifiedBytes += size.Value;
+        if (_verified.Count % ProgressEvery == 0) LogProgress(logger, _verified.Count, _verifiedBytes);
+        return size;
+    }
+
+    private const int ProgressEvery = 200;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Import: verified {Blobs} blobs so far ({Bytes} bytes)")]
+    private static partial void LogProgress(ILogger logger, int blobs, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Import: verified {Blobs} blobs ({Bytes} bytes) against their digests; {Refused} refused")]
+    private static partial void LogVerified(ILogger logger, int blobs, long bytes, int refused);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Import: blob {Digest} is missing, leads outside the store, or its content does not match its digest; it is not served")]
+    private static partial void LogBlobRefused(ILogger logger, string digest);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Import: {Repository} manifest {Digest} does not match its digest; skipped")]
+    private static partial void LogMismatch(ILogger logger, string repository, string digest);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Imported {Repository}: {Manifests} manifests, {Tags} tags, {Layers} layers")]
     private static partial void LogRepository(ILogger logger, string repository, int manifests, int tags, int layers);

@@ -75,8 +75,9 @@ public interface IBlobStorage
     Task<IStorageUpload> ResumeUploadAsync(string state, CancellationToken cancellationToken);
 
     /// <summary>
-    /// A cheap check that the store answers and the credentials work (one small request), for readiness probes
-    /// (distribution's <c>health.storagedriver</c>). Throws with the store's own message when it does not.
+    /// A cheap check that the store takes writes (one small object put and deleted: a read-only or full volume, a
+    /// missing bucket or wrong credentials fail here), for readiness probes (distribution's <c>health.storagedriver</c>).
+    /// Throws <see cref="IOException"/> (or <see cref="UnauthorizedAccessException"/>) with the store's own message.
     /// </summary>
     Task ProbeAsync(CancellationToken cancellationToken);
 }

@@ -114,11 +114,17 @@ public sealed class UploadService(
             if (actual != digest)
                 throw new RegistryException(RegistryError.DigestInvalid, $"uploaded content has digest {actual}, not {digest}");
 
-            var alreadyStored = await blobs.SizeAsync(digest, claim.Lost) is not null;
-            if (!alreadyStored) await blobs.CommitAsync(upload, digest, claim.Lost);
-            await RecordBlobAsync(repository, digest, size, claim, cancellationToken);
+            // Publishing (an fsync and rename, or a put of the parts on an object store) happens outside the write
+            // transaction. A blob that was already stored is not written again.
+            var published = false;
+            if (await blobs.SizeAsync(digest, claim.Lost) is null)
+            {
+                await blobs.CommitAsync(upload, digest, claim.Lost);
+                published = true;
+            }
+            published = await RecordBlobAsync(repository, digest, size, claim, upload, published, cancellationToken);
             await claim.FinishedAsync();
-            if (alreadyStored) await upload.AbortAsync(CancellationToken.None);
+            if (!published) await upload.AbortAsync(CancellationToken.None);
             events.Publish(new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size });
             return size;
         }
@@ -177,12 +183,20 @@ public sealed class UploadService(
     /// claim: when the session was cancelled meanwhile, nothing is recorded (the published object, linked nowhere, is
     /// garbage collection's to reclaim unless another upload records it).
     /// </summary>
-    private async Task RecordBlobAsync(string repository, Digest digest, long size, UploadSessionClaim claim, CancellationToken cancellationToken)
+    /// <returns>Whether this upload was published (false: the blob was stored already, the staged bytes can go).</returns>
+    private async Task<bool> RecordBlobAsync(string repository, Digest digest, long size, UploadSessionClaim claim, IStorageUpload upload, bool published,
+        CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // Checked again under the write lock, where a garbage collection sweep deletes (docs/gc.md).
+        // Checked again under the write lock, where a garbage collection sweep deletes (docs/gc.md). A blob that was
+        // stored already but swept meanwhile is published from this upload after all.
         if (await blobs.SizeAsync(digest, cancellationToken) is null)
-            throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
+        {
+            if (published)
+                throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
+            await blobs.CommitAsync(upload, digest, cancellationToken);
+            published = true;
+        }
         var token = claim.Token;
         if (await db.UploadSessions.Where(s => s.Id == claim.SessionId && s.ClaimToken == token).ExecuteDeleteAsync(cancellationToken) == 0)
             throw new RegistryException(RegistryError.BlobUploadUnknown, "the upload session was cancelled");
@@ -190,6 +204,7 @@ public sealed class UploadService(
         await db.RecordBlobAsync(digest.ToString(), size, cancellationToken);
         await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return published;
     }
 
     private async Task<long> AppendChunkAsync(IStorageUpload upload, UploadSessionClaim claim, long acknowledged, Stream body, ContentRange? range,

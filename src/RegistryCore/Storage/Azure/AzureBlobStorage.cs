@@ -152,9 +152,5 @@ public sealed class AzureBlobStorage : IBlobStorage
     public Task<IStorageUpload> ResumeUploadAsync(string state, CancellationToken cancellationToken) =>
         Objects.PartsUpload.ResumeAsync(this, state, cancellationToken);
 
-    public async Task ProbeAsync(CancellationToken cancellationToken)
-    {
-        await _created.Value;
-        await _container.GetPropertiesAsync(cancellationToken: cancellationToken);
-    }
+    public Task ProbeAsync(CancellationToken cancellationToken) => StorageProbe.WriteAndDeleteAsync(this, cancellationToken);
 }

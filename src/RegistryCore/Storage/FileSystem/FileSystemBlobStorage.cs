@@ -10,11 +10,14 @@ namespace Wharf.Registry.Storage.FileSystem;
 public sealed class FileSystemBlobStorage : IBlobStorage
 {
     private readonly string _root;
+    private readonly string _realRoot;
 
     public FileSystemBlobStorage(string rootDirectory)
     {
         _root = Path.GetFullPath(rootDirectory);
         Directory.CreateDirectory(_root);
+        // The root itself may be a link (a data directory on another disk); what is under it may not leave it.
+        _realRoot = ContainedPath.RealPath(_root) ?? throw new IOException($"the storage root {_root} is a loop of symbolic links");
     }
 
     public string Name => "filesystem";
@@ -23,14 +26,17 @@ public sealed class FileSystemBlobStorage : IBlobStorage
 
     public Task<StorageObject?> StatAsync(string key, CancellationToken cancellationToken)
     {
-        var file = new FileInfo(Resolve(key));
-        return Task.FromResult(file.Exists ? new StorageObject(key, file.Length, file.LastWriteTimeUtc) : null);
+        var path = ResolveForReading(key);
+        var file = path is null ? null : new FileInfo(path);
+        return Task.FromResult(file is { Exists: true } ? new StorageObject(key, file.Length, file.LastWriteTimeUtc) : null);
     }
 
     public Task<StorageRead?> ReadAsync(string key, long offset, long? length, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        var path = Resolve(key);
+        // A key whose path leads outside the root is reported as missing, never read.
+        var path = ResolveForReading(key);
+        if (path is null) return Task.FromResult<StorageRead?>(null);
         FileStream stream;
         try
         {
@@ -140,14 +146,7 @@ public sealed class FileSystemBlobStorage : IBlobStorage
         return Task.FromResult<IStorageUpload>(FileSystemUpload.Resume(this, parsed));
     }
 
-    public Task ProbeAsync(CancellationToken cancellationToken)
-    {
-        // A stat of the layout root: cheap, and fails when the volume is gone or unreadable.
-        var root = new DirectoryInfo(Resolve(StorageLayout.V2));
-        if (!root.Exists) Directory.CreateDirectory(root.FullName);
-        _ = root.LastWriteTimeUtc;
-        return Task.CompletedTask;
-    }
+    public Task ProbeAsync(CancellationToken cancellationToken) => StorageProbe.WriteAndDeleteAsync(this, cancellationToken);
 
     /// <summary>
     /// Renames a finished file over its key. A concurrent delete may remove the (empty) target directory between
@@ -194,6 +193,17 @@ public sealed class FileSystemBlobStorage : IBlobStorage
             }
             directory = Path.GetDirectoryName(directory)!;
         }
+    }
+
+    /// <summary>
+    /// <see cref="Resolve"/>, then the real path with links followed, which must stay inside the root: an object whose
+    /// path leads elsewhere (a registry:2 directory can hold a blob that is a link to any file) is treated as absent
+    /// (null), never read. Reads and stats use the real path, so a link's own size is never taken for its target's.
+    /// </summary>
+    private string? ResolveForReading(string key)
+    {
+        var real = ContainedPath.RealPath(Resolve(key));
+        return real is not null && (real == _realRoot || real.StartsWith(_realRoot + "/", StringComparison.Ordinal)) ? real : null;
     }
 
     /// <summary>

@@ -65,5 +65,5 @@ public sealed class InMemoryBlobStorage(TimeProvider? clock = null) : IBlobStora
     public Task<IStorageUpload> ResumeUploadAsync(string state, CancellationToken cancellationToken) =>
         Objects.PartsUpload.ResumeAsync(this, state, cancellationToken);
 
-    public Task ProbeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task ProbeAsync(CancellationToken cancellationToken) => StorageProbe.WriteAndDeleteAsync(this, cancellationToken);
 }

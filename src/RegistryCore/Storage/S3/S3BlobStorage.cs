@@ -249,8 +249,7 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
     public Task<IStorageUpload> ResumeUploadAsync(string state, CancellationToken cancellationToken) =>
         Objects.PartsUpload.ResumeAsync(this, state, cancellationToken);
 
-    public Task ProbeAsync(CancellationToken cancellationToken) =>
-        _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, Prefix = _root, MaxKeys = 1 }, cancellationToken);
+    public Task ProbeAsync(CancellationToken cancellationToken) => StorageProbe.WriteAndDeleteAsync(this, cancellationToken);
 
     public void Dispose() => _client.Dispose();
 
