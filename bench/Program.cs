@@ -4,9 +4,12 @@ using Wharf.Bench.HotPaths;
 // bench/run.sh: every hot path, Wharf against distribution 2.8 (Debian's docker-registry) and nginx, in one run and
 // one table (bench/run.sh --smoke: tiny sizes, seconds, to prove the script works).
 // bench/proxy.sh: the pull-through cache instead (direct pulls from an upstream against pulls through Wharf).
+// bench/profile.sh WORKLOAD: one hot path under load while dotnet-trace samples Wharf.
 // bench/gc.sh: garbage collection time on generated data instead (Wharf's and distribution's garbage-collect).
 if (args.Length > 0 && args[0] == "proxy")
     return await ProxyBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var proxyRounds) ? proxyRounds : 3);
+if (args.Length > 2 && args[0] == "profile")
+    return await ProfileRun.RunAsync(args[1], args[2], TimeSpan.FromSeconds(args.Length > 3 ? int.Parse(args[3]) : 15));
 if (args.Length > 0 && args[0] == "gc")
     return await GcBenchmark.RunAsync(args[1..]);
 

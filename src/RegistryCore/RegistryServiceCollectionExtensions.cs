@@ -8,6 +8,7 @@ using Wharf.Registry.Blobs;
 using Wharf.Registry.Catalog;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Events;
+using Wharf.Registry.Caching;
 using Wharf.Registry.Gc;
 using Wharf.Registry.Import;
 using Wharf.Registry.Maintenance;
@@ -61,6 +62,7 @@ public static class RegistryServiceCollectionExtensions
         services.AddScoped<GcReports>();
         services.AddSingleton<GarbageCollector>();
         services.AddHostedService<GcSchedule>();
+        services.AddWharfReadCache(); // last: it wraps the sources and the event sink registered above
         return services;
     }
 }

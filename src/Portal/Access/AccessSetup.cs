@@ -29,7 +29,7 @@ public static partial class AccessSetup
         services.AddScoped<AccessTokens>();
         services.AddScoped<RepositoryGrants>();
         if (settings.IsOpen) services.AddSingleton<IRegistryAuthorizer, OpenRegistryAuthorizer>();
-        else services.AddScoped<IRegistryAuthorizer, PortalRegistryAuthorizer>();
+        else services.AddSingleton<IRegistryAuthorizer, PortalRegistryAuthorizer>();
 
         services.AddRateLimiter(options =>
         {

@@ -8,13 +8,17 @@ namespace Wharf.Portal.Access;
 public sealed record CredentialCheck(RegistryIdentity? Identity, string? Reason)
 {
     public bool Succeeded => Identity is not null;
+
+    /// <summary>The user's security stamp as it was when the secret was checked (it changes with the password).</summary>
+    public string? SecurityStamp { get; init; }
 }
 
 /// <summary>
 /// Checks registry credentials: a user name with the user's password (counted against the lockout, as a portal
 /// sign-in is) or with one of the user's access tokens. Refusals are audited; the secret never is.
 /// </summary>
-public sealed class RegistryCredentials(UserManager<PortalUser> users, SignInManager<PortalUser> signIn, AccessTokens tokens, AuditLog audit)
+public sealed class RegistryCredentials(UserManager<PortalUser> users, SignInManager<PortalUser> signIn, AccessTokens tokens, AuditLog audit,
+    VerifiedCredentials verified, TimeProvider time)
 {
     public async Task<CredentialCheck> VerifyAsync(string userName, string secret, string? clientAddress, string auditAction, CancellationToken cancellationToken)
     {
@@ -22,6 +26,36 @@ public sealed class RegistryCredentials(UserManager<PortalUser> users, SignInMan
         if (!check.Succeeded)
             audit.Record(string.IsNullOrWhiteSpace(userName) ? "anonymous" : Shorten(userName), auditAction, AuditOutcome.Failure, detail: check.Reason, clientAddress: clientAddress);
         return check;
+    }
+
+    /// <summary>
+    /// <see cref="VerifyAsync"/> through <see cref="VerifiedCredentials"/>: credentials that passed in the last minute
+    /// skip the password hash but are re-checked against the user and token as they are now (a few indexed reads).
+    /// </summary>
+    public async Task<CredentialCheck> VerifyCachedAsync(string userName, string secret, string? clientAddress, string auditAction, CancellationToken cancellationToken)
+    {
+        if (verified.Get(userName, secret) is { } known)
+        {
+            if (await RecheckAsync(known, cancellationToken) is { } identity) return new CredentialCheck(identity, null) { SecurityStamp = known.SecurityStamp };
+            verified.Remove(userName, secret);
+        }
+        var check = await VerifyAsync(userName, secret, clientAddress, auditAction, cancellationToken);
+        if (check.Identity is { } who) verified.Add(userName, secret, new VerifiedCredential(who, check.SecurityStamp));
+        return check;
+    }
+
+    /// <summary>
+    /// The identity of credentials verified earlier, if they would still pass: the user exists, is neither disabled
+    /// nor locked out, has the same security stamp (no password change since), and the access token is still active.
+    /// </summary>
+    public async Task<RegistryIdentity?> RecheckAsync(VerifiedCredential credential, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByIdAsync(credential.Identity.UserId);
+        if (user is null || user.Disabled || user.LockoutEnd > time.GetUtcNow()) return null;
+        if (!string.Equals(credential.SecurityStamp, user.SecurityStamp, StringComparison.Ordinal)) return null;
+        if (credential.Identity.AccessTokenId is not { } id) return await IdentityAsync(user, null);
+        var token = await tokens.FindActiveAsync(id, cancellationToken);
+        return token is null || token.UserId != user.Id ? null : await IdentityAsync(user, token);
     }
 
     private async Task<CredentialCheck> CheckAsync(string userName, string secret, CancellationToken cancellationToken)
@@ -36,11 +70,11 @@ public sealed class RegistryCredentials(UserManager<PortalUser> users, SignInMan
         {
             var token = await tokens.FindActiveAsync(secret, cancellationToken);
             if (token is null || token.UserId != user.Id) return new(null, "unknown, expired or revoked access token");
-            return new(await IdentityAsync(user, token), null);
+            return new(await IdentityAsync(user, token), null) { SecurityStamp = user.SecurityStamp };
         }
 
         var result = await signIn.CheckPasswordSignInAsync(user, secret, lockoutOnFailure: true);
-        if (result.Succeeded) return new(await IdentityAsync(user, null), null);
+        if (result.Succeeded) return new(await IdentityAsync(user, null), null) { SecurityStamp = user.SecurityStamp };
         return new(null, result.IsLockedOut ? "locked out" : result.IsNotAllowed ? "not allowed to sign in" : "wrong password");
     }
 
