@@ -13,7 +13,8 @@ public sealed record VerifiedCredential(RegistryIdentity Identity, string? Secur
 /// request) runs the slow password hash each time. Keyed by an HMAC of user and secret under a key that lives only in
 /// this process: the cache holds no secret and cannot be probed for one. A hit is only a hint: the caller re-checks
 /// the user and token against the database (<see cref="RegistryCredentials.RecheckAsync"/>), so a password change,
-/// a disabled or deleted user, a lockout or a revoked token take effect at once, on every instance.
+/// a disabled or deleted user or a revoked token take effect at once, on every instance. (htpasswd mode has no
+/// database to re-check: it clears the cache when the file changes.)
 /// </summary>
 public sealed class VerifiedCredentials(TimeProvider time)
 {
@@ -37,6 +38,9 @@ public sealed class VerifiedCredentials(TimeProvider time)
         if (_entries.Count >= MaxEntries) _entries.Clear();
         _entries[Key(user, secret)] = (credential, time.GetUtcNow() + Lifetime);
     }
+
+    /// <summary>Forgets every cached check (the user list changed).</summary>
+    public void Clear() => _entries.Clear();
 
     /// <summary>Drops the entry (its re-check failed).</summary>
     public void Remove(string user, string secret) => _entries.TryRemove(Key(user, secret), out _);

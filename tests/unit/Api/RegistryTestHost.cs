@@ -22,7 +22,8 @@ public sealed class RegistryTestHost : IAsyncLifetime
 
     /// <summary>
     /// Wharf:Auth:Mode. The API, storage and GC tests test the protocol, not access control, so they run with
-    /// authentication off ("none"); the access tests (tests/unit/Access) and the hostile corpus set "token" or "basic".
+    /// authentication off ("none"); the access tests (tests/unit/Access) and the hostile corpus set "token" or "basic";
+    /// "" leaves it unset (for auth sections of config.yml, such as auth.htpasswd).
     /// </summary>
     public string AuthMode { get; init; } = "none";
 
@@ -66,7 +67,7 @@ public sealed class RegistryTestHost : IAsyncLifetime
         [
             "--registry:storage:filesystem:rootdirectory=" + RootDirectory,
             "--registry:storage:delete:enabled=" + (DeleteEnabled ? "true" : "false"),
-            "--Wharf:Auth:Mode=" + AuthMode,
+            .. (AuthMode.Length > 0 ? ["--Wharf:Auth:Mode=" + AuthMode] : Array.Empty<string>()),
             .. Settings,
         ];
         _app = WharfHost.Build(args, null, b =>
