@@ -34,7 +34,8 @@ public static class RegistryServiceCollectionExtensions
             DefaultTimeout = 60,
             Pooling = true,
         }.ToString();
-        services.AddDbContextFactory<RegistryDbContext>(o => o.UseSqlite(connection));
+        // Pooled: a request leases a context instead of building one (options, services, change tracker) each time.
+        services.AddPooledDbContextFactory<RegistryDbContext>(o => o.UseSqlite(connection));
 
         services.TryAddSingleton<IStorageDriver>(new FileSystemStorageDriver(options.RootDirectory));
         services.AddSingleton<BlobStore>();
