@@ -10,6 +10,7 @@ using Wharf.Portal.Components;
 using Wharf.Portal.Data;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Events;
+using Wharf.Registry.Notifications;
 
 namespace Wharf.Portal.Hosting;
 
@@ -77,7 +78,9 @@ public static class PortalSetup
         services.AddSingleton<AuditLog>();
         services.AddHostedService<AuditWriter>();
         services.AddSingleton<LoggingEventSink>();
-        services.AddSingleton<IRegistryEventSink, AuditEventSink>();
+        services.AddSingleton<AuditEventSink>();
+        // The audit trail, then distribution's notifications (a durable queue; see Wharf.Registry.Notifications).
+        services.AddSingleton<IRegistryEventSink>(sp => new FanOutEventSink([sp.GetRequiredService<AuditEventSink>(), sp.GetRequiredService<NotificationQueue>()]));
         services.AddScoped<AuditQueries>();
         services.AddScoped<UserAdministration>();
         services.AddScoped<PortalBootstrapper>();

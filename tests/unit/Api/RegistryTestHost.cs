@@ -35,6 +35,9 @@ public sealed class RegistryTestHost : IAsyncLifetime
 
     public string RootDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "wharf-api-" + Guid.NewGuid().ToString("N"));
 
+    /// <summary>Leave the root directory in place at dispose (a test that restarts Wharf on the same state).</summary>
+    public bool KeepDirectory { get; init; }
+
     public WebApplication App => _app ?? throw new InvalidOperationException("the host is not started");
 
     public IServiceProvider Services => App.Services;
@@ -90,6 +93,7 @@ public sealed class RegistryTestHost : IAsyncLifetime
             await _app.DisposeAsync();
         }
         SqliteConnection.ClearAllPools();
+        if (KeepDirectory) return;
         try
         {
             if (Directory.Exists(RootDirectory)) Directory.Delete(RootDirectory, recursive: true);
