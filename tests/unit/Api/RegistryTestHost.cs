@@ -13,7 +13,7 @@ namespace Wharf.Tests.Unit.Api;
 /// root directory, served through the ASP.NET Core TestServer. Settings go in as command-line arguments, the same
 /// way an operator would pass them.
 /// </summary>
-public sealed class RegistryTestHost : IAsyncLifetime
+public sealed class RegistryTestHost : IAsyncLifetime, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -103,6 +103,8 @@ public sealed class RegistryTestHost : IAsyncLifetime
             // A file still held open by a finishing request; the temp directory is cleaned by the OS eventually.
         }
     }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
     /// <summary>Starts a host with the given settings (for tests that need a second, differently configured one).</summary>
     public static async Task<RegistryTestHost> StartAsync(bool deleteEnabled = true)
