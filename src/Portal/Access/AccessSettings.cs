@@ -30,9 +30,12 @@ public sealed class AccessSettings
     public string? Realm { get; init; }
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromMinutes(5);
     public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(90);
-    /// <summary>Token requests per client address and minute; sign-in attempts per client address and minute.</summary>
-    public int TokenRequestsPerMinute { get; init; } = 120;
+    /// <summary>Sign-in form posts per client address and minute.</summary>
     public int SignInsPerMinute { get; init; } = 10;
+    /// <summary>Failed authentications of one account from one address before the throttle's backoff begins.</summary>
+    public int FailuresBeforeBackoff { get; init; } = 5;
+    /// <summary>Failed authentications from one address, whatever the account, before its backoff begins.</summary>
+    public int AddressFailuresBeforeBackoff { get; init; } = 30;
     public IReadOnlyList<IPAddress> KnownProxies { get; init; } = [];
     public IReadOnlyList<System.Net.IPNetwork> KnownNetworks { get; init; } = [];
 
@@ -41,6 +44,11 @@ public sealed class AccessSettings
     /// <summary>auth.htpasswd.path and .realm, in <see cref="RegistryAuthMode.Htpasswd"/> mode.</summary>
     public string? HtpasswdPath { get; init; }
     public string HtpasswdRealm { get; init; } = "Registry Realm";
+
+    public const string TokenLimitRefusal =
+        "Wharf:RateLimits:TokenRequestsPerMinute is no longer supported: it counted successful token requests, so busy CI was refused. " +
+        "Wharf now limits failed authentications only (Wharf:RateLimits:FailuresBeforeBackoff per account and address, " +
+        "Wharf:RateLimits:AddressFailuresBeforeBackoff per address); remove the setting. docs/security.md describes the throttle.";
 
     /// <exception cref="InvalidDataException">A setting is invalid or asks for something Wharf does not do.</exception>
     public static AccessSettings Bind(IConfiguration configuration)
@@ -70,6 +78,7 @@ public sealed class AccessSettings
             mode = RegistryAuthMode.Htpasswd;
         }
         var limits = configuration.GetSection("Wharf:RateLimits");
+        if (!string.IsNullOrEmpty(limits["TokenRequestsPerMinute"])) throw new InvalidDataException(TokenLimitRefusal);
         var forwarded = configuration.GetSection("Wharf:ForwardedHeaders");
         var realm = NonEmpty(auth["Realm"]);
         if (realm is not null && !(Uri.TryCreate(realm, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
@@ -84,8 +93,9 @@ public sealed class AccessSettings
             Realm = realm,
             TokenLifetime = Duration(auth["TokenLifetime"], "Wharf:Auth:TokenLifetime") ?? TimeSpan.FromMinutes(5),
             RefreshTokenLifetime = Duration(auth["RefreshTokenLifetime"], "Wharf:Auth:RefreshTokenLifetime") ?? TimeSpan.FromDays(90),
-            TokenRequestsPerMinute = Count(limits["TokenRequestsPerMinute"], "Wharf:RateLimits:TokenRequestsPerMinute") ?? 120,
             SignInsPerMinute = Count(limits["SignInsPerMinute"], "Wharf:RateLimits:SignInsPerMinute") ?? 10,
+            FailuresBeforeBackoff = Count(limits["FailuresBeforeBackoff"], "Wharf:RateLimits:FailuresBeforeBackoff") ?? 5,
+            AddressFailuresBeforeBackoff = Count(limits["AddressFailuresBeforeBackoff"], "Wharf:RateLimits:AddressFailuresBeforeBackoff") ?? 30,
             KnownProxies = List(forwarded, "KnownProxies").Select(p => IPAddress.TryParse(p, out var a) ? a
                 : throw new InvalidDataException($"Wharf:ForwardedHeaders:KnownProxies: '{p}' is not an IP address")).ToList(),
             KnownNetworks = List(forwarded, "KnownNetworks").Select(n => System.Net.IPNetwork.TryParse(n, out var net) ? net

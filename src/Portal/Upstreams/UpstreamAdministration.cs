@@ -8,7 +8,10 @@ using Wharf.Registry.Proxy;
 
 namespace Wharf.Portal.Upstreams;
 
-/// <summary>What an Admin enters for an upstream. An empty password on an edit keeps the stored one (the field is write-only).</summary>
+/// <summary>
+/// What an Admin enters for an upstream. An empty password on an edit keeps the stored one (the field is write-only),
+/// unless the URL moves to another origin.
+/// </summary>
 public sealed class UpstreamInput
 {
     public long? Id { get; set; }
@@ -34,7 +37,7 @@ public sealed record UpstreamRow(UpstreamInfo Info, long? PortalId)
 /// at once.
 /// </summary>
 public sealed class UpstreamAdministration(
-    PortalDbContext db, PortalUpstreamSource source, UpstreamCatalog catalog, AuditLog audit)
+    PortalDbContext db, PortalUpstreamSource source, UpstreamCatalog catalog, AdminGate gate, AuditLog audit)
 {
     public async Task<List<UpstreamRow>> ListAsync(CancellationToken cancellationToken)
     {
@@ -56,14 +59,20 @@ public sealed class UpstreamAdministration(
     public async Task<string?> SaveAsync(ClaimsPrincipal actor, UpstreamInput input, CancellationToken cancellationToken)
     {
         var action = input.Id is null ? "upstream.create" : "upstream.update";
-        if (Refused(actor, action, input.Name) is { } refused) return refused;
+        if (await RefusedAsync(actor, action, input.Name) is { } refused) return refused;
 
         var record = input.Id is { } id ? await db.Upstreams.FirstOrDefaultAsync(u => u.Id == id, cancellationToken) : null;
         if (input.Id is not null && record is null) return "that upstream no longer exists";
         var username = string.IsNullOrWhiteSpace(input.Username) ? null : input.Username.Trim();
+        // The stored password stays with the origin it was entered for: a URL moved to another host (or port, or from
+        // HTTPS to HTTP) without the password typed again drops it, so it is never sent to the new address.
+        var keepsOrigin = record is not null && Uri.TryCreate(record.Url, UriKind.Absolute, out var before)
+            && Uri.TryCreate(input.Url?.Trim(), UriKind.Absolute, out var after) && UpstreamOrigin.Same(before, after);
         var password = string.IsNullOrEmpty(input.Password)
-            ? (username is null ? null : record?.ProtectedPassword is { } stored ? source.PasswordProtector.Unprotect(stored) : null)
+            ? (username is null || !keepsOrigin ? null : record?.ProtectedPassword is { } stored ? source.PasswordProtector.Unprotect(stored) : null)
             : input.Password;
+        if (username is not null && password is null && record?.ProtectedPassword is not null && !keepsOrigin)
+            return "the URL now points to another host: enter the password again (the stored one is only ever sent to the host it was entered for)";
         UpstreamDefinition definition;
         try
         {
@@ -102,7 +111,7 @@ public sealed class UpstreamAdministration(
     public async Task<string?> DeleteAsync(ClaimsPrincipal actor, long id, CancellationToken cancellationToken)
     {
         var record = await db.Upstreams.FirstOrDefaultAsync(u => u.Id == id, cancellationToken);
-        if (Refused(actor, "upstream.delete", record?.Name ?? id.ToString()) is { } refused) return refused;
+        if (await RefusedAsync(actor, "upstream.delete", record?.Name ?? id.ToString()) is { } refused) return refused;
         if (record is null) return "that upstream no longer exists";
         db.Upstreams.Remove(record);
         await db.SaveChangesAsync(cancellationToken);
@@ -114,7 +123,7 @@ public sealed class UpstreamAdministration(
     /// <returns>Null when the upstream answered and accepted its credentials, else what went wrong.</returns>
     public async Task<string?> TestAsync(ClaimsPrincipal actor, string name, CancellationToken cancellationToken)
     {
-        if (Refused(actor, "upstream.test", name) is { } refused) return refused;
+        if (await RefusedAsync(actor, "upstream.test", name) is { } refused) return refused;
         try
         {
             await catalog.CheckAsync(name, cancellationToken);
@@ -126,10 +135,6 @@ public sealed class UpstreamAdministration(
         }
     }
 
-    private string? Refused(ClaimsPrincipal actor, string action, string target)
-    {
-        if (actor.IsInRole(Roles.Admin)) return null;
-        audit.Record(actor.Identity?.Name ?? "anonymous", action, AuditOutcome.Failure, target: target, detail: "denied: Admin role required");
-        return "only an Admin may manage upstreams";
-    }
+    private async Task<string?> RefusedAsync(ClaimsPrincipal actor, string action, string target) =>
+        await gate.AllowsAsync(actor, action, target: target) ? null : "only an Admin may manage upstreams";
 }
