@@ -86,6 +86,8 @@ public static class PortalSetup
         services.AddScoped<AuditQueries>();
         services.AddScoped<UserAdministration>();
         services.AddScoped<PortalBootstrapper>();
+        services.AddSingleton<SetupCode>();
+        services.AddScoped<FirstAdminSetup>();
         services.AddScoped<EngineCalls>();
         services.AddScoped<ManifestDeletion>();
         services.AddScoped<GarbageCollectionConsole>();
