@@ -74,8 +74,13 @@ public static partial class WharfHost
     private static void ConfigureKestrel(WebApplicationBuilder builder, RegistryOptions options)
     {
         var (address, port) = ParseAddress(options.HttpAddress);
+        var limits = ConnectionLimits.Bind(builder.Configuration);
+        var access = AccessSettings.Bind(builder.Configuration);
+        var perClient = new ClientConnectionLimiter(limits.ConnectionsPerClient,
+            ip => access.KnownProxies.Contains(ip) || access.KnownNetworks.Any(n => n.Contains(ip)));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024; // raised per request for uploads and manifests
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
@@ -85,6 +90,7 @@ public static partial class WharfHost
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             void Configure(ListenOptions listen)
             {
+                perClient.Apply(listen);
                 if (options.TlsCertificate is null || options.TlsKey is null) return;
                 var certificate = X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey);
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
