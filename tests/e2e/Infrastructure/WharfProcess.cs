@@ -18,6 +18,8 @@ public sealed class WharfProcess : IAsyncDisposable
     }
 
     public string RootDirectory { get; }
+    /// <summary>Presented while waiting for the start, for a Wharf that demands client certificates (http.tls.clientcas).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; init; }
     public Dictionary<string, string> Environment { get; }
     public string? ConfigFile { get; }
     public int Port { get; }
@@ -77,7 +79,7 @@ public sealed class WharfProcess : IAsyncDisposable
         var process = _process;
         try
         {
-            await Ports.WaitForHttpAsync($"{BaseUrl}/v2/", () => !process.HasExited, TimeSpan.FromSeconds(60));
+            await Ports.WaitForHttpAsync($"{BaseUrl}/v2/", () => !process.HasExited, TimeSpan.FromSeconds(60), ClientCertificate);
         }
         catch (Exception e)
         {
