@@ -11,6 +11,11 @@ declare -A packages=(
   [podman]=podman
   [sqlite3]=sqlite3
   [openssl]=openssl
+  [dockerd]=docker.io
+  [docker]=docker.io
+  [nginx]=nginx
+  [nsenter]=util-linux
+  [ip]=iproute2
 )
 missing=()
 for tool in "${!packages[@]}"; do
