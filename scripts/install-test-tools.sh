@@ -16,6 +16,8 @@ declare -A packages=(
   [nginx]=nginx
   [nsenter]=util-linux
   [ip]=iproute2
+  [containerd]=containerd
+  [ctr]=containerd
 )
 missing=()
 for tool in "${!packages[@]}"; do
