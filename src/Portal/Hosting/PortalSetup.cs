@@ -99,6 +99,8 @@ public static class PortalSetup
         services.AddScoped<AuditQueries>();
         services.AddScoped<UserAdministration>();
         services.AddScoped<PortalBootstrapper>();
+        services.AddSingleton<SetupCode>();
+        services.AddScoped<FirstAdminSetup>();
         services.AddScoped<EngineCalls>();
         services.AddScoped<AdminGate>();
         services.AddSingleton<PortalVisibility>();

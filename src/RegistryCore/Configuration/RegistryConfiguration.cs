@@ -30,6 +30,7 @@ public static class RegistryConfiguration
         options.Proxy.Username = NonEmpty(registry["proxy:username"]) ?? options.Proxy.Username;
         options.Proxy.Password = NonEmpty(registry["proxy:password"]) ?? options.Proxy.Password;
         options.Proxy.Ttl = Duration(registry["proxy:ttl"], "proxy.ttl") ?? options.Proxy.Ttl;
+        StorageConfiguration.Bind(registry, options.Storage);
 
         options.ManifestUrlsAllow = Patterns(registry.GetSection("validation:manifests:urls:allow"), "validation.manifests.urls.allow");
         options.ManifestUrlsDeny = Patterns(registry.GetSection("validation:manifests:urls:deny"), "validation.manifests.urls.deny");
