@@ -11,9 +11,19 @@ declare -A packages=(
   [podman]=podman
   [sqlite3]=sqlite3
   [openssl]=openssl
+<<<<<<< HEAD
+  [dockerd]=docker.io
+  [docker]=docker.io
+  [nginx]=nginx
+  [nsenter]=util-linux
+  [ip]=iproute2
+  [containerd]=containerd
+  [ctr]=containerd
+=======
   [wrk]=wrk
   [nginx]=nginx
   [npm]=npm
+>>>>>>> main
 )
 missing=()
 for tool in "${!packages[@]}"; do

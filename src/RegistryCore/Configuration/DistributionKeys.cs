@@ -162,8 +162,8 @@ public static class DistributionKeys
 
         new("validation.enabled", KeyFate.Honoured, "deprecated; false (or validation.disabled: true) refuses to start: Wharf always validates manifests"),
         new("validation.disabled", KeyFate.Honoured, "deprecated; see validation.enabled"),
-        new("validation.manifests.urls.allow.*", KeyFate.Refused, "foreign-layer URL validation is not available yet in this version of Wharf; remove validation.manifests.urls"),
-        new("validation.manifests.urls.deny.*", KeyFate.Refused, "foreign-layer URL validation is not available yet in this version of Wharf; remove validation.manifests.urls"),
+        new("validation.manifests.urls.allow.*", KeyFate.Honoured, "a foreign layer's URLs must match one of these regular expressions"),
+        new("validation.manifests.urls.deny.*", KeyFate.Honoured, "and none of these"),
     ];
 
     /// <summary>The row for a dotted key as found in configuration (lower case), or null when distribution has no such key.</summary>

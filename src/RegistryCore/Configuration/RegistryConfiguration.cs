@@ -32,6 +32,9 @@ public static class RegistryConfiguration
         options.Proxy.Ttl = Duration(registry["proxy:ttl"], "proxy.ttl") ?? options.Proxy.Ttl;
         StorageConfiguration.Bind(registry, options.Storage);
 
+        options.ManifestUrlsAllow = Patterns(registry.GetSection("validation:manifests:urls:allow"), "validation.manifests.urls.allow");
+        options.ManifestUrlsDeny = Patterns(registry.GetSection("validation:manifests:urls:deny"), "validation.manifests.urls.deny");
+
         // Wharf's own settings, in the usual ASP.NET Core places (appsettings.json, Wharf__* variables).
         var wharf = configuration.GetSection("Wharf");
         options.DataDirectory = NonEmpty(wharf["DataDirectory"]) ?? options.DataDirectory;
@@ -57,6 +60,23 @@ public static class RegistryConfiguration
             });
         }
         return options;
+    }
+
+    private static List<System.Text.RegularExpressions.Regex> Patterns(IConfigurationSection section, string key)
+    {
+        var patterns = new List<System.Text.RegularExpressions.Regex>();
+        foreach (var value in section.GetChildren().Select(c => c.Value).Append(section.Value).OfType<string>().Where(v => v.Length > 0))
+        {
+            try
+            {
+                patterns.Add(new System.Text.RegularExpressions.Regex(value, System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)));
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{key}: '{value}' is not a regular expression: {e.Message}");
+            }
+        }
+        return patterns;
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

@@ -31,6 +31,10 @@ public sealed class RegistryOptions
 
     public string? LogLevel { get; set; }
 
+    /// <summary>validation.manifests.urls: a foreign layer's URLs must match one of these (when any is set) and none of the deny list.</summary>
+    public List<System.Text.RegularExpressions.Regex> ManifestUrlsAllow { get; set; } = [];
+    public List<System.Text.RegularExpressions.Regex> ManifestUrlsDeny { get; set; } = [];
+
     public ProxySettings Proxy { get; set; } = new();
 
     /// <summary>The storage back end (storage.filesystem, storage.s3 or storage.azure) and storage.redirect.</summary>
