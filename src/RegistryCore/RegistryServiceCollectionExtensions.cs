@@ -37,8 +37,7 @@ public static class RegistryServiceCollectionExtensions
         // Pooled: a request leases a context instead of building one (options, services, change tracker) each time.
         services.AddPooledDbContextFactory<RegistryDbContext>(o => o.UseSqlite(connection));
 
-        services.TryAddSingleton<IStorageDriver>(new FileSystemStorageDriver(options.RootDirectory));
-        services.AddSingleton<BlobStore>();
+        services.AddWharfStorage(options);
         services.AddSingleton<UploadHashStates>();
         services.AddMetrics();
         services.AddSingleton<RegistryMetrics>();

@@ -30,6 +30,7 @@ public static class RegistryConfiguration
         options.Proxy.Username = NonEmpty(registry["proxy:username"]) ?? options.Proxy.Username;
         options.Proxy.Password = NonEmpty(registry["proxy:password"]) ?? options.Proxy.Password;
         options.Proxy.Ttl = Duration(registry["proxy:ttl"], "proxy.ttl") ?? options.Proxy.Ttl;
+        StorageConfiguration.Bind(registry, options.Storage);
 
         // Wharf's own settings, in the usual ASP.NET Core places (appsettings.json, Wharf__* variables).
         var wharf = configuration.GetSection("Wharf");

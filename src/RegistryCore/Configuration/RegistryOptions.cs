@@ -36,6 +36,9 @@ public sealed class RegistryOptions
 
     public ProxySettings Proxy { get; set; } = new();
 
+    /// <summary>The storage back end (storage.filesystem, storage.s3 or storage.azure) and storage.redirect.</summary>
+    public StorageSettings Storage { get; set; } = new();
+
     /// <summary>Named upstreams of the pull-through cache (<c>Wharf:Upstreams</c>), beside the proxy section's one.</summary>
     public List<UpstreamSettings> Upstreams { get; set; } = [];
 

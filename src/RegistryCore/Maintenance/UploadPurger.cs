@@ -15,7 +15,7 @@ namespace Wharf.Registry.Maintenance;
 /// </summary>
 public sealed partial class UploadPurger(
     IServiceScopeFactory scopes,
-    IStorageDriver driver,
+    IBlobStorage storage,
     IOptions<RegistryOptions> options,
     ILogger<UploadPurger> logger) : BackgroundService
 {
@@ -52,29 +52,33 @@ public sealed partial class UploadPurger(
         var cutoff = now - settings.UploadPurgingAge;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
-        var stale = await db.UploadSessions.Where(s => s.UpdatedAt < cutoff).Select(s => s.Id).ToListAsync(cancellationToken);
+        var stale = await db.UploadSessions.Where(s => s.UpdatedAt < cutoff).Select(s => new { s.Id, s.StorageState }).ToListAsync(cancellationToken);
         if (dryRun)
         {
             LogDryRun(logger, stale.Count, settings.UploadPurgingAge);
             return stale.Count;
         }
-        foreach (var id in stale)
+        foreach (var session in stale)
         {
-            await db.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
-            await driver.DeleteAsync(StorageLayout.UploadDirectory(id), cancellationToken);
+            await db.UploadSessions.Where(s => s.Id == session.Id).ExecuteDeleteAsync(cancellationToken);
+            await Uploads.UploadService.DiscardAsync(storage, session.Id, session.StorageState, cancellationToken);
         }
 
-        // Session directories with no row (a crash between creating the file and recording the session).
+        // Staged uploads with no row (a crash between staging and recording the session, or a part staged by a chunk
+        // whose request failed), found in one flat listing: a file on disk, part objects on an object store.
         var known = (await db.UploadSessions.Select(s => s.Id).ToListAsync(cancellationToken)).ToHashSet();
-        await foreach (var entry in driver.ListAsync(StorageLayout.UploadsRoot, cancellationToken))
+        var orphans = new List<string>();
+        await foreach (var item in storage.ListAllAsync(StorageLayout.UploadsRoot + "/", cancellationToken))
         {
-            if (Guid.TryParse(Path.GetFileName(entry.Path), out var id) && !known.Contains(id) && entry.ModifiedUtc < cutoff)
-                await driver.DeleteAsync(entry.Path, cancellationToken);
+            var id = item.Key[(StorageLayout.UploadsRoot.Length + 1)..].Split('/')[0];
+            if (Guid.TryParse(id, out var guid) && !known.Contains(guid) && item.Modified.UtcDateTime < cutoff) orphans.Add(item.Key);
         }
-        await foreach (var entry in driver.ListAsync(StorageLayout.ScratchRoot, cancellationToken))
+        // Temporary files of puts that a crash interrupted (the filesystem driver's; object stores have none).
+        await foreach (var item in storage.ListAllAsync(StorageLayout.ScratchRoot + "/", cancellationToken))
         {
-            if (entry.ModifiedUtc < now - ScratchAge) await driver.DeleteAsync(entry.Path, cancellationToken);
+            if (item.Modified.UtcDateTime < now - ScratchAge) orphans.Add(item.Key);
         }
+        if (orphans.Count > 0) await storage.DeleteManyAsync(orphans, cancellationToken);
         if (stale.Count > 0) LogPurged(logger, stale.Count, settings.UploadPurgingAge);
         return stale.Count;
     }

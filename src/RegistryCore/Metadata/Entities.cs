@@ -77,6 +77,12 @@ public sealed class UploadSessionRecord
     public long RepositoryId { get; set; }
     public DateTime StartedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>
+    /// The storage driver's resumable state of the upload (<see cref="Storage.IStorageUpload.State"/>): a file size, or
+    /// the staged parts on an object store. Saved after every chunk, so any instance can continue the upload.
+    /// </summary>
+    public string? StorageState { get; set; }
 }
 
 public enum GcMode

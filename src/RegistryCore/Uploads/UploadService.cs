@@ -24,7 +24,7 @@ public sealed class UploadService(
     IRegistryEventSink events,
     RegistryMetrics metrics)
 {
-    private IStorageDriver Driver => blobs.Driver;
+    private IBlobStorage Storage => blobs.Storage;
 
     public async Task<UploadStatus> StartAsync(string repository, CancellationToken cancellationToken)
     {
@@ -34,20 +34,18 @@ public sealed class UploadService(
             throw new RegistryException(RegistryError.TooManyRequests, "too many open upload sessions for this repository; finish or cancel some first");
 
         var id = Guid.NewGuid();
-        await using (var writer = await Driver.OpenAppendAsync(StorageLayout.UploadData(id), cancellationToken))
-        {
-            await writer.CommitAsync(cancellationToken);
-        }
+        await using var upload = await Storage.StartUploadAsync(id, cancellationToken);
         var now = DateTime.UtcNow;
-        db.UploadSessions.Add(new UploadSessionRecord { Id = id, RepositoryId = repositoryId, StartedAt = now, UpdatedAt = now });
+        db.UploadSessions.Add(new UploadSessionRecord { Id = id, RepositoryId = repositoryId, StartedAt = now, UpdatedAt = now, StorageState = upload.State });
         await db.SaveChangesAsync(cancellationToken);
         return new UploadStatus(id, 0);
     }
 
     public async Task<UploadStatus> GetStatusAsync(string repository, Guid id, CancellationToken cancellationToken)
     {
-        await RequireSessionAsync(repository, id, cancellationToken);
-        return new UploadStatus(id, await CurrentSizeAsync(id, cancellationToken));
+        var session = await RequireSessionAsync(repository, id, cancellationToken);
+        await using var upload = await ResumeAsync(session, cancellationToken);
+        return new UploadStatus(id, upload.Size);
     }
 
     /// <summary>Appends a chunk. With a range, it must start exactly where the session ends (else 416).</summary>
@@ -58,8 +56,10 @@ public sealed class UploadService(
         await state.Lock.WaitAsync(cancellationToken);
         try
         {
-            var size = await AppendLockedAsync(id, state, body, range, contentLength, cancellationToken);
+            await using var upload = await ResumeAsync(session, cancellationToken);
+            var size = await AppendLockedAsync(upload, state, body, range, contentLength, cancellationToken);
             session.UpdatedAt = DateTime.UtcNow;
+            session.StorageState = upload.State;
             await db.SaveChangesAsync(cancellationToken);
             return new UploadStatus(id, size);
         }
@@ -78,25 +78,43 @@ public sealed class UploadService(
         await state.Lock.WaitAsync(cancellationToken);
         try
         {
-            var size = body is null ? await CurrentSizeAsync(id, cancellationToken)
-                : await AppendLockedAsync(id, state, body, range, contentLength, cancellationToken);
-            var actual = await SessionDigestAsync(id, state, size, digest.Algorithm, cancellationToken);
+            await using var upload = await ResumeAsync(session, cancellationToken);
+            if (body is not null)
+            {
+                await AppendLockedAsync(upload, state, body, range, contentLength, cancellationToken);
+                session.StorageState = upload.State;
+            }
+            var size = upload.Size;
+            var actual = await SessionDigestAsync(upload, state, digest.Algorithm, cancellationToken);
             if (actual != digest)
                 throw new RegistryException(RegistryError.DigestInvalid, $"uploaded content has digest {actual}, not {digest}");
 
-            // The file check and the rows share one write transaction, so a garbage collection sweep (which deletes
-            // files under the same lock) cannot take the blob between them (docs/gc.md).
+            // Publishing (an fsync and rename, or a multipart upload on an object store) happens outside the write
+            // transaction; under it the blob is checked again, so a garbage collection sweep (which deletes under the
+            // same lock) cannot take it between the check and the rows (docs/gc.md). A blob that was already stored
+            // is not written again; should a sweep take it meanwhile, the upload is published under the lock after all.
+            var published = false;
+            if (await blobs.SizeAsync(digest, cancellationToken) is null)
+            {
+                await blobs.CommitAsync(upload, digest, cancellationToken);
+                published = true;
+            }
             await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
             {
                 if (await blobs.SizeAsync(digest, cancellationToken) is null)
-                    await blobs.CommitAsync(StorageLayout.UploadData(id), digest, cancellationToken);
+                {
+                    if (published)
+                        throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
+                    await blobs.CommitAsync(upload, digest, cancellationToken);
+                    published = true;
+                }
                 await db.RecordBlobAsync(digest.ToString(), size, cancellationToken);
                 await db.LinkBlobAsync(session.RepositoryId, digest.ToString(), cancellationToken);
                 db.UploadSessions.Remove(session);
                 await db.SaveChangesAsync(cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
-            await Driver.DeleteAsync(StorageLayout.UploadDirectory(id), CancellationToken.None);
+            if (!published) await upload.AbortAsync(CancellationToken.None);
             hashStates.Remove(id);
             events.Publish(new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size });
             return size;
@@ -112,7 +130,7 @@ public sealed class UploadService(
         var session = await RequireSessionAsync(repository, id, cancellationToken);
         db.UploadSessions.Remove(session);
         await db.SaveChangesAsync(cancellationToken);
-        await Driver.DeleteAsync(StorageLayout.UploadDirectory(id), CancellationToken.None);
+        await DiscardAsync(Storage, session.Id, session.StorageState, CancellationToken.None);
         hashStates.Remove(id);
     }
 
@@ -137,11 +155,9 @@ public sealed class UploadService(
         return size;
     }
 
-    private async Task<long> AppendLockedAsync(Guid id, UploadHashState state, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
+    private async Task<long> AppendLockedAsync(IStorageUpload upload, UploadHashState state, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
     {
-        var path = StorageLayout.UploadData(id);
-        await using var writer = await Driver.OpenAppendAsync(path, cancellationToken);
-        var start = writer.Size;
+        var start = upload.Size;
         if (range is { } r)
         {
             if (r.Start != start)
@@ -151,20 +167,18 @@ public sealed class UploadService(
         }
         var expected = range?.Length ?? contentLength;
 
-        if (state.Hash is null || state.Offset != start) state.Set(await HashExistingAsync(path, cancellationToken), start);
+        if (state.Hash is null || state.Offset != start) state.Set(await HashExistingAsync(upload, HashAlgorithmName.SHA256, cancellationToken), start);
         var hash = state.Hash!;
         long written;
         try
         {
-            written = await HashingCopy.CopyAsync(body, writer, hash, cancellationToken, expected ?? long.MaxValue);
-            if (expected is { } length && written != length)
-                throw new RegistryException(RegistryError.SizeInvalid, $"received {written} bytes, expected {length}");
-            await writer.CommitAsync(cancellationToken);
+            var hashing = new HashingReadStream(body, hash, expected);
+            written = await upload.AppendAsync(hashing, cancellationToken);
         }
         catch
         {
-            // A chunk is all or nothing: drop its bytes, and the hash that saw them (rebuilt from the file next time).
-            await writer.RollbackAsync(start, CancellationToken.None);
+            // A chunk is all or nothing: the upload's size and state are as before (the driver keeps nothing of a
+            // failed part); only the hash saw the bytes, so it is rebuilt from the upload next time.
             state.Reset();
             throw;
         }
@@ -173,26 +187,54 @@ public sealed class UploadService(
         return start + written;
     }
 
-    private async Task<IncrementalHash> HashExistingAsync(string path, CancellationToken cancellationToken)
+    private static async Task<IncrementalHash> HashExistingAsync(IStorageUpload upload, HashAlgorithmName algorithm, CancellationToken cancellationToken)
     {
-        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var stream = await Driver.OpenReadAsync(path, cancellationToken);
+        var hash = IncrementalHash.CreateHash(algorithm);
+        await using var stream = await upload.OpenReadAsync(cancellationToken);
         await HashingCopy.CopyAsync(stream, Stream.Null, hash, cancellationToken);
         return hash;
     }
 
-    private async Task<Digest> SessionDigestAsync(Guid id, UploadHashState state, long size, string algorithm, CancellationToken cancellationToken)
+    private static async Task<Digest> SessionDigestAsync(IStorageUpload upload, UploadHashState state, string algorithm, CancellationToken cancellationToken)
     {
-        if (algorithm == "sha256" && state.Hash is { } hash && state.Offset == size)
+        if (algorithm == "sha256" && state.Hash is { } hash && state.Offset == upload.Size)
             return Digest.FromHash("sha256", hash.GetCurrentHash());
-        using var fresh = IncrementalHash.CreateHash(algorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256);
-        await using var stream = await Driver.OpenReadAsync(StorageLayout.UploadData(id), cancellationToken);
-        await HashingCopy.CopyAsync(stream, Stream.Null, fresh, cancellationToken);
+        using var fresh = await HashExistingAsync(upload, algorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256, cancellationToken);
         return Digest.FromHash(algorithm, fresh.GetHashAndReset());
     }
 
-    private async Task<long> CurrentSizeAsync(Guid id, CancellationToken cancellationToken) =>
-        (await Driver.StatAsync(StorageLayout.UploadData(id), cancellationToken))?.Size ?? 0;
+    /// <summary>The session's upload in the store; BLOB_UPLOAD_UNKNOWN when its staged bytes are gone.</summary>
+    private async Task<IStorageUpload> ResumeAsync(UploadSessionRecord session, CancellationToken cancellationToken)
+    {
+        if (session.StorageState is null)
+            throw new RegistryException(RegistryError.BlobUploadUnknown, "this upload was started by an older Wharf; start it again");
+        try
+        {
+            return await Storage.ResumeUploadAsync(session.StorageState, cancellationToken);
+        }
+        catch (Exception e) when (e is StorageUploadLostException or InvalidDataException)
+        {
+            throw new RegistryException(RegistryError.BlobUploadUnknown, $"the data of this upload is gone ({e.Message}); start it again");
+        }
+    }
+
+    /// <summary>Removes what an upload staged, whether or not its state can still be resumed.</summary>
+    internal static async Task DiscardAsync(IBlobStorage storage, Guid id, string? state, CancellationToken cancellationToken)
+    {
+        if (state is not null)
+        {
+            try
+            {
+                await using var upload = await storage.ResumeUploadAsync(state, cancellationToken);
+                await upload.AbortAsync(cancellationToken);
+                return;
+            }
+            catch (Exception e) when (e is StorageUploadLostException or InvalidDataException)
+            {
+            }
+        }
+        await storage.DeletePrefixAsync(StorageLayout.UploadDirectory(id) + "/", cancellationToken);
+    }
 
     private async Task<UploadSessionRecord> RequireSessionAsync(string repository, Guid id, CancellationToken cancellationToken)
     {
