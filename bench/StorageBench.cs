@@ -108,7 +108,7 @@ public static class StorageBench
         foreach (var (target, f) in figures)
         foreach (var metric in metrics.Where(f.ContainsKey))
         {
-            var baseline = reference.TryGetValue(metric.Replace(", redirect off", ""), out var b) ? b : double.NaN;
+            var baseline = reference.TryGetValue(metric == "pull 256 MiB, redirect off (s)" ? "pull 256 MiB blob (s)" : metric, out var b) ? b : double.NaN;
             Console.WriteLine($"{target,-28} {metric,-34} {f[metric],9:F2} {f[metric] / baseline,16:F2}");
         }
         foreach (var (target, f) in figures)

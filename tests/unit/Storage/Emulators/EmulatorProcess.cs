@@ -29,12 +29,20 @@ public sealed class EmulatorProcess : IDisposable
         var directory = Path.Combine(Path.GetTempPath(), $"wharf-{tool}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
         var port = FreePort();
-        var start = new ProcessStartInfo(executable, arguments(directory, port))
+        // The test host may end without running exit handlers (the runner kills it), so the emulator is tied to it:
+        // a small shell watches this process and stops the emulator when it is gone.
+        var start = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("\"$0\" \"$@\" & child=$!; trap 'kill $child 2>/dev/null' EXIT INT TERM; " +
+                               "while kill -0 \"$WHARF_TEST_PARENT\" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done");
+        start.ArgumentList.Add(executable);
+        foreach (var argument in arguments(directory, port).Split(' ', StringSplitOptions.RemoveEmptyEntries)) start.ArgumentList.Add(argument);
+        start.Environment["WHARF_TEST_PARENT"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {tool}");
         process.OutputDataReceived += (_, _) => { };
