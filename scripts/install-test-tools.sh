@@ -11,7 +11,6 @@ declare -A packages=(
   [podman]=podman
   [sqlite3]=sqlite3
   [openssl]=openssl
-<<<<<<< HEAD
   [dockerd]=docker.io
   [docker]=docker.io
   [nginx]=nginx
@@ -19,11 +18,9 @@ declare -A packages=(
   [ip]=iproute2
   [containerd]=containerd
   [ctr]=containerd
-=======
   [wrk]=wrk
-  [nginx]=nginx
   [npm]=npm
->>>>>>> main
+  [ab]=apache2-utils
 )
 missing=()
 for tool in "${!packages[@]}"; do
