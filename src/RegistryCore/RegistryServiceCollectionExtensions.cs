@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,6 +38,7 @@ public static class RegistryServiceCollectionExtensions
 
         services.TryAddSingleton<IStorageDriver>(new FileSystemStorageDriver(options.RootDirectory));
         services.AddSingleton<BlobStore>();
+        services.AddSingleton(sp => new StorageReserve(options.ResolvedDataDirectory, StorageReserve.DefaultSize, sp.GetRequiredService<ILogger<StorageReserve>>()));
         services.AddSingleton<UploadHashStates>();
         services.AddMetrics();
         services.AddSingleton<RegistryMetrics>();
