@@ -42,6 +42,8 @@ public static class RegistryServiceCollectionExtensions
         services.AddSingleton<UploadHashStates>();
         services.AddMetrics();
         services.AddSingleton<RegistryMetrics>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHostedService<StoreGauges>();
         services.TryAddSingleton<IRegistryEventSink, LoggingEventSink>();
         services.TryAddSingleton<IRegistryAuthorizer, OpenRegistryAuthorizer>();
 

@@ -12,6 +12,8 @@ public enum RegistryAuthMode
     Basic,
     /// <summary>No authentication: anyone who reaches the port may do anything. For local development.</summary>
     None,
+    /// <summary>distribution's auth.htpasswd: Basic with the users of an htpasswd file, each of whom may do everything.</summary>
+    Htpasswd,
 }
 
 /// <summary>
@@ -39,11 +41,9 @@ public sealed class AccessSettings
 
     public bool IsOpen => Mode == RegistryAuthMode.None;
 
-    public const string HtpasswdRefusal =
-        "auth.htpasswd is not supported: Wharf has no maintained bcrypt implementation to check htpasswd files with. " +
-        "Remove the auth section (and REGISTRY_AUTH_HTPASSWD_* variables); Wharf's registry users are its portal users, " +
-        "with token authentication by default. Create each htpasswd user in the portal (Users) or set WHARF_ADMIN_USER and " +
-        "WHARF_ADMIN_PASSWORD for the first Admin; docs/security.md describes the move.";
+    /// <summary>auth.htpasswd.path and .realm, in <see cref="RegistryAuthMode.Htpasswd"/> mode.</summary>
+    public string? HtpasswdPath { get; init; }
+    public string HtpasswdRealm { get; init; } = "Registry Realm";
 
     public const string TokenLimitRefusal =
         "Wharf:RateLimits:TokenRequestsPerMinute is no longer supported: it counted successful token requests, so busy CI was refused. " +
@@ -54,8 +54,12 @@ public sealed class AccessSettings
     public static AccessSettings Bind(IConfiguration configuration)
     {
         var registry = configuration.GetSection(RegistryConfiguration.Section);
-        if (registry.GetSection("auth:htpasswd").GetChildren().Any() || !string.IsNullOrEmpty(registry["auth:htpasswd"]))
-            throw new InvalidDataException(HtpasswdRefusal);
+        var htpasswd = registry.GetSection("auth:htpasswd");
+        var htpasswdPath = NonEmpty(htpasswd["path"]);
+        if (htpasswd.GetChildren().Any() && htpasswdPath is null)
+            throw new InvalidDataException("auth.htpasswd.path: the path of the htpasswd file is required");
+        if (htpasswdPath is not null && !File.Exists(htpasswdPath))
+            throw new InvalidDataException($"auth.htpasswd.path: {htpasswdPath} does not exist (create it with: htpasswd -Bbc {htpasswdPath} USER PASSWORD)");
 
         var auth = configuration.GetSection("Wharf:Auth");
         // distribution's config.yml has no "off" switch; "auth: none" (REGISTRY_AUTH=none) is accepted as one.
@@ -67,6 +71,12 @@ public sealed class AccessSettings
             "none" or "off" => RegistryAuthMode.None,
             var other => throw new InvalidDataException($"Wharf:Auth:Mode '{other}' is not one of token, basic, none"),
         };
+        if (htpasswdPath is not null)
+        {
+            if (modeText is not null)
+                throw new InvalidDataException($"auth.htpasswd and Wharf:Auth:Mode={modeText} both choose how registry clients authenticate; keep one");
+            mode = RegistryAuthMode.Htpasswd;
+        }
         var limits = configuration.GetSection("Wharf:RateLimits");
         if (!string.IsNullOrEmpty(limits["TokenRequestsPerMinute"])) throw new InvalidDataException(TokenLimitRefusal);
         var forwarded = configuration.GetSection("Wharf:ForwardedHeaders");
@@ -76,6 +86,8 @@ public sealed class AccessSettings
         return new AccessSettings
         {
             Mode = mode,
+            HtpasswdPath = htpasswdPath,
+            HtpasswdRealm = NonEmpty(htpasswd["realm"]) ?? "Registry Realm",
             Service = NonEmpty(auth["Service"]) ?? "wharf",
             Issuer = NonEmpty(auth["Issuer"]) ?? "wharf",
             Realm = realm,

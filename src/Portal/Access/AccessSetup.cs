@@ -32,6 +32,11 @@ public static partial class AccessSetup
         services.AddScoped<AccessTokens>();
         services.AddScoped<RepositoryGrants>();
         if (settings.IsOpen) services.AddSingleton<IRegistryAuthorizer, OpenRegistryAuthorizer>();
+        else if (settings.Mode == RegistryAuthMode.Htpasswd)
+        {
+            services.AddSingleton(sp => new HtpasswdFile(settings.HtpasswdPath!, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HtpasswdFile>>()));
+            services.AddSingleton<IRegistryAuthorizer, HtpasswdRegistryAuthorizer>();
+        }
         else services.AddScoped<IRegistryAuthorizer, PortalRegistryAuthorizer>();
 
         services.AddRateLimiter(options =>

@@ -16,12 +16,17 @@ namespace Wharf.Portal.Access;
 public static class TokenEndpoint
 {
     public const string Path = "/auth/token";
+    /// <summary>The same endpoint under /v2/, where challenges point by default: fronts often proxy only /v2/.</summary>
+    public const string V2Path = "/v2/auth/token";
 
     public static IEndpointRouteBuilder MapTokenEndpoint(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(Path, GetAsync);
-        // Command-line clients post a form without an anti-forgery token; no cookie is read here, so there is nothing to forge.
-        endpoints.MapPost(Path, PostAsync).DisableAntiforgery();
+        foreach (var path in new[] { Path, V2Path })
+        {
+            endpoints.MapGet(path, GetAsync);
+            // Command-line clients post a form without an anti-forgery token; no cookie is read here, so there is nothing to forge.
+            endpoints.MapPost(path, PostAsync).DisableAntiforgery();
+        }
         return endpoints;
     }
 
@@ -44,7 +49,9 @@ public static class TokenEndpoint
                 await ThrottledAsync(context, check.RetryAfter!.Value);
                 return;
             }
-            if (!check.Succeeded)
+            // A Docker daemon sends its Docker Hub login to every mirror; credentials Wharf does not know must not
+            // refuse what anonymous callers may do anyway (a public mirror's pulls). docker login (no scope) is refused.
+            if (!check.Succeeded && !await AnonymousMayAllAsync(RegistryScope.ParseAll(query["scope"]), permissions, context.RequestAborted))
             {
                 await RefuseAsync(context, "wrong user name or password");
                 return;
@@ -128,6 +135,18 @@ public static class TokenEndpoint
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.Pragma = "no-cache";
         await context.Response.WriteAsJsonAsync(body, context.RequestAborted);
+    }
+
+    private static async Task<bool> AnonymousMayAllAsync(List<RegistryScope> scopes, RegistryPermissions permissions, CancellationToken cancellationToken)
+    {
+        if (scopes.Count == 0) return false;
+        foreach (var scope in scopes)
+        {
+            if (scope.Type != RegistryScope.RepositoryType || !RepositoryName.IsValid(scope.Name)) return false;
+            var asked = RepositoryActionsText.Parse(scope.Actions);
+            if (asked == RepositoryActions.None || (await permissions.AllowedAsync(null, scope.Name, cancellationToken) & asked) != asked) return false;
+        }
+        return true;
     }
 
     private static bool ServiceMatches(string? service, AccessSettings settings) =>

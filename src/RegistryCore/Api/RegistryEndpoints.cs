@@ -59,6 +59,8 @@ public static partial class RegistryEndpoints
         {
             var route = RegistryRoute.Match(context.Request.Path.Value ?? "")
                 ?? throw new RegistryException(RegistryError.NotFound, "no such registry endpoint");
+            // The framework's request metrics see one route (/v2/{**path}); this tells manifests from blobs and uploads.
+            context.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(new("wharf.route", route.Kind.ToString().ToLowerInvariant()));
             if (route.Kind is not (RouteKind.Base or RouteKind.Catalog) && !RepositoryName.IsValid(route.Name))
                 throw new RegistryException(RegistryError.NameInvalid, $"invalid repository name '{Truncate(route.Name)}'");
             if (!Operations.TryGetValue((route.Kind, context.Request.Method.ToUpperInvariant()), out var operation))

@@ -64,28 +64,6 @@ public sealed class AccessModeTests
     }
 
     [Theory]
-    [InlineData("registry:auth:htpasswd:path", "/auth/htpasswd")]
-    [InlineData("registry:auth:htpasswd:realm", "basic-realm")]
-    public void Htpasswd_configuration_is_refused_with_a_message_that_says_what_to_do(string key, string value)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
-        var error = Assert.Throws<InvalidDataException>(() => AccessSettings.Bind(configuration));
-        Assert.Contains("auth.htpasswd is not supported", error.Message);
-        Assert.Contains("bcrypt", error.Message);
-        Assert.Contains("docs/security.md", error.Message);
-
-        var root = Path.Combine(Path.GetTempPath(), "wharf-htpasswd-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            Assert.Throws<InvalidDataException>(() => WharfHost.Build(["--registry:storage:filesystem:rootdirectory=" + root, $"--{key}={value}"], null));
-        }
-        finally
-        {
-            if (Directory.Exists(root)) Directory.Delete(root, true);
-        }
-    }
-
-    [Theory]
     [InlineData("Wharf:Auth:Mode", "none", RegistryAuthMode.None)]
     [InlineData("Wharf:Auth:Mode", "Basic", RegistryAuthMode.Basic)]
     [InlineData("Wharf:Auth:Mode", "token", RegistryAuthMode.Token)]
@@ -125,10 +103,10 @@ public sealed class AccessModeTests
             });
             return response.Headers.WWWAuthenticate.ToString();
         }
-        Assert.Equal("Bearer realm=\"https://registry.example.com/auth/token\",service=\"wharf\"", await ChallengeFrom("10.1.2.3"));
-        Assert.Equal("Bearer realm=\"https://registry.example.com/auth/token\",service=\"wharf\"", await ChallengeFrom("192.168.50.7"));
-        Assert.Equal("Bearer realm=\"http://localhost/auth/token\",service=\"wharf\"", await ChallengeFrom("10.1.2.4"));
-        Assert.Equal("Bearer realm=\"http://localhost/auth/token\",service=\"wharf\"", await ChallengeFrom("127.0.0.1"));
+        Assert.Equal("Bearer realm=\"https://registry.example.com/v2/auth/token\",service=\"wharf\"", await ChallengeFrom("10.1.2.3"));
+        Assert.Equal("Bearer realm=\"https://registry.example.com/v2/auth/token\",service=\"wharf\"", await ChallengeFrom("192.168.50.7"));
+        Assert.Equal("Bearer realm=\"http://localhost/v2/auth/token\",service=\"wharf\"", await ChallengeFrom("10.1.2.4"));
+        Assert.Equal("Bearer realm=\"http://localhost/v2/auth/token\",service=\"wharf\"", await ChallengeFrom("127.0.0.1"));
 
         // Through the trusted proxy, the audit trail records the client's address.
         await wharf.Host.Host.SendRawAsync("GET", "/auth/token", c =>

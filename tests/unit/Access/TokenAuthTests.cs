@@ -34,11 +34,11 @@ public sealed class TokenAuthTests : IAsyncLifetime
     {
         using var response = await _wharf.Client.GetAsync("/v2/");
         await AssertErrorAsync(response, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
-        Assert.Equal("Bearer realm=\"http://localhost/auth/token\",service=\"wharf\"", Header(response, "WWW-Authenticate"));
+        Assert.Equal("Bearer realm=\"http://localhost/v2/auth/token\",service=\"wharf\"", Header(response, "WWW-Authenticate"));
 
         using var pull = await _wharf.Client.GetAsync("/v2/team/app/manifests/1.0");
         await AssertErrorAsync(pull, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
-        Assert.Equal("Bearer realm=\"http://localhost/auth/token\",service=\"wharf\",scope=\"repository:team/app:pull\"", Header(pull, "WWW-Authenticate"));
+        Assert.Equal("Bearer realm=\"http://localhost/v2/auth/token\",service=\"wharf\",scope=\"repository:team/app:pull\"", Header(pull, "WWW-Authenticate"));
     }
 
     [Fact]
