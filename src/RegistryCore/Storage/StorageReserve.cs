@@ -62,13 +62,18 @@ public sealed partial class StorageReserve(string dataDirectory, long size, ILog
             if (File.Exists(Path) || AvailableBytes() < size + Headroom) return;
             try
             {
+                var before = AvailableBytes();
+                // fallocate(2) where the file system has it: the space is held without writing a byte.
                 using var file = new FileStream(Path, new FileStreamOptions
                 {
-                    Mode = FileMode.CreateNew, Access = FileAccess.Write,
+                    Mode = FileMode.CreateNew, Access = FileAccess.Write, PreallocationSize = size,
                 });
-                // Written, not just sized: a sparse file would hold no space at all.
-                var zeros = new byte[1024 * 1024];
-                for (long written = 0; written < size; written += zeros.Length) file.Write(zeros, 0, (int)Math.Min(zeros.Length, size - written));
+                if (before - AvailableBytes() < size / 2)
+                {
+                    // No preallocation here: write the zeros (a sparse file would hold no space at all).
+                    var zeros = new byte[1024 * 1024];
+                    for (long written = 0; written < size; written += zeros.Length) file.Write(zeros, 0, (int)Math.Min(zeros.Length, size - written));
+                }
                 file.Flush(flushToDisk: true);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
