@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,7 @@ public static class RegistryServiceCollectionExtensions
 
         services.AddWharfStorage(options);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new StorageReserve(options.ResolvedDataDirectory, StorageReserve.DefaultSize, sp.GetRequiredService<ILogger<StorageReserve>>()));
         services.AddMetrics();
         services.AddSingleton<RegistryMetrics>();
         services.TryAddSingleton(TimeProvider.System);
