@@ -9,6 +9,8 @@ using Wharf.Tests.E2E.Infrastructure;
 if (args.Length > 0 && args[0] == "proxy")
     return await ProxyBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var proxyRounds) ? proxyRounds : 3);
 // bench/gc.sh: garbage collection time on generated data instead (Wharf's and distribution's garbage-collect).
+if (args.Length > 0 && args[0] == "portal")
+    return await PortalBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var portalRounds) ? portalRounds : 3);
 if (args.Length > 0 && args[0] == "gc")
     return await GcBenchmark.RunAsync(args[1..]);
 var rounds = args.Length > 0 && int.TryParse(args[0], out var r) ? r : 3;
