@@ -11,6 +11,8 @@ declare -A packages=(
   [podman]=podman
   [sqlite3]=sqlite3
   [openssl]=openssl
+  [wrk]=wrk
+  [nginx]=nginx
 )
 missing=()
 for tool in "${!packages[@]}"; do

@@ -8,6 +8,7 @@ using Wharf.Registry.Blobs;
 using Wharf.Registry.Catalog;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Events;
+using Wharf.Registry.Caching;
 using Wharf.Registry.Gc;
 using Wharf.Registry.Import;
 using Wharf.Registry.Maintenance;
@@ -33,7 +34,8 @@ public static class RegistryServiceCollectionExtensions
             DefaultTimeout = 60,
             Pooling = true,
         }.ToString();
-        services.AddDbContextFactory<RegistryDbContext>(o => o.UseSqlite(connection));
+        // Pooled: a request leases a context instead of building one (options, services, change tracker) each time.
+        services.AddPooledDbContextFactory<RegistryDbContext>(o => o.UseSqlite(connection));
 
         services.TryAddSingleton<IStorageDriver>(new FileSystemStorageDriver(options.RootDirectory));
         services.AddSingleton<BlobStore>();
@@ -63,6 +65,7 @@ public static class RegistryServiceCollectionExtensions
         services.AddScoped<GcReports>();
         services.AddSingleton<GarbageCollector>();
         services.AddHostedService<GcSchedule>();
+        services.AddWharfReadCache(); // last: it wraps the sources and the event sink registered above
         return services;
     }
 }

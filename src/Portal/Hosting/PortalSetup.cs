@@ -13,6 +13,7 @@ using Wharf.Portal.Components;
 using Wharf.Portal.Data;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Events;
+using Wharf.Registry.Notifications;
 
 namespace Wharf.Portal.Hosting;
 
@@ -92,10 +93,14 @@ public static class PortalSetup
         services.AddSingleton<AuditRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditRetention>());
         services.AddSingleton<LoggingEventSink>();
-        services.AddSingleton<IRegistryEventSink, AuditEventSink>();
+        services.AddSingleton<AuditEventSink>();
+        // The audit trail, then distribution's notifications (a durable queue; see Wharf.Registry.Notifications).
+        services.AddSingleton<IRegistryEventSink>(sp => new FanOutEventSink([sp.GetRequiredService<AuditEventSink>(), sp.GetRequiredService<NotificationQueue>()]));
         services.AddScoped<AuditQueries>();
         services.AddScoped<UserAdministration>();
         services.AddScoped<PortalBootstrapper>();
+        services.AddSingleton<SetupCode>();
+        services.AddScoped<FirstAdminSetup>();
         services.AddScoped<EngineCalls>();
         services.AddScoped<AdminGate>();
         services.AddSingleton<PortalVisibility>();

@@ -13,7 +13,7 @@ namespace Wharf.Tests.Unit.Api;
 /// root directory, served through the ASP.NET Core TestServer. Settings go in as command-line arguments, the same
 /// way an operator would pass them.
 /// </summary>
-public sealed class RegistryTestHost : IAsyncLifetime
+public sealed class RegistryTestHost : IAsyncLifetime, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -34,6 +34,9 @@ public sealed class RegistryTestHost : IAsyncLifetime
     public Action<WebApplicationBuilder>? Configure { get; init; }
 
     public string RootDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "wharf-api-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>Leave the root directory in place at dispose (a test that restarts Wharf on the same state).</summary>
+    public bool KeepDirectory { get; init; }
 
     public WebApplication App => _app ?? throw new InvalidOperationException("the host is not started");
 
@@ -90,6 +93,7 @@ public sealed class RegistryTestHost : IAsyncLifetime
             await _app.DisposeAsync();
         }
         SqliteConnection.ClearAllPools();
+        if (KeepDirectory) return;
         try
         {
             if (Directory.Exists(RootDirectory)) Directory.Delete(RootDirectory, recursive: true);
@@ -99,6 +103,8 @@ public sealed class RegistryTestHost : IAsyncLifetime
             // A file still held open by a finishing request; the temp directory is cleaned by the OS eventually.
         }
     }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
     /// <summary>Starts a host with the given settings (for tests that need a second, differently configured one).</summary>
     public static async Task<RegistryTestHost> StartAsync(bool deleteEnabled = true)
