@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,9 +38,9 @@ public static class RegistryServiceCollectionExtensions
         // Pooled: a request leases a context instead of building one (options, services, change tracker) each time.
         services.AddPooledDbContextFactory<RegistryDbContext>(o => o.UseSqlite(connection));
 
-        services.TryAddSingleton<IStorageDriver>(new FileSystemStorageDriver(options.RootDirectory));
-        services.AddSingleton<BlobStore>();
-        services.AddSingleton<UploadHashStates>();
+        services.AddWharfStorage(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new StorageReserve(options.ResolvedDataDirectory, StorageReserve.DefaultSize, sp.GetRequiredService<ILogger<StorageReserve>>()));
         services.AddMetrics();
         services.AddSingleton<RegistryMetrics>();
         services.TryAddSingleton(TimeProvider.System);
@@ -48,6 +49,9 @@ public static class RegistryServiceCollectionExtensions
         services.TryAddSingleton<IRegistryAuthorizer, OpenRegistryAuthorizer>();
 
         services.AddScoped<UploadService>();
+        services.AddScoped<UploadSessionStatisticsQuery>();
+        services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section)
+            .Validate(UploadOptions.IsValid, UploadOptions.Requirements).ValidateOnStart();
         services.AddScoped<BlobService>();
         services.AddScoped<ManifestService>();
         services.AddScoped<CatalogService>();

@@ -5,29 +5,33 @@ using Wharf.Registry.Storage;
 namespace Wharf.Portal.Health;
 
 /// <summary>
-/// The store takes writes: a small scratch object is written, committed and deleted (a read-only or full disk fails
-/// here, where a stat of the root would still pass). Its duration is recorded as the storage latency.
+/// The store takes writes: the driver's probe writes and deletes a small object (a read-only or full disk, a missing
+/// bucket or wrong credentials fail here, where a stat of the root would still pass). Its duration is recorded as the
+/// storage latency.
 /// </summary>
-public sealed class StorageHealthCheck(IStorageDriver driver, HealthMetrics metrics) : IHealthCheck
+public sealed class StorageHealthCheck(IBlobStorage driver, HealthMetrics metrics, StorageReserve reserve) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var path = StorageLayout.Scratch(Guid.NewGuid());
+        // Nearly full (less than the reserve kept for deletes and collection): pushes are refused, so say so.
+        if (reserve.IsLow)
+            return HealthCheckResult.Unhealthy($"storage full: less than {reserve.Size / (1024 * 1024)} MiB free for the data directory; pushes are refused, pulls and deletes work");
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await using (var writer = await driver.OpenAppendAsync(path, cancellationToken))
-            {
-                await writer.WriteAsync("wharf readiness probe"u8.ToArray(), cancellationToken);
-                await writer.CommitAsync(cancellationToken);
-            }
-            await driver.DeleteAsync(path, cancellationToken);
+            await driver.ProbeAsync(cancellationToken);
             metrics.Storage(Stopwatch.GetElapsedTime(started));
             return HealthCheckResult.Healthy($"{driver.Name} storage writable");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException or InvalidOperationException)
         {
-            return HealthCheckResult.Unhealthy($"{driver.Name} storage not writable: {e.Message}");
+            // Named, not the runtime's message (it carries server paths).
+            return HealthCheckResult.Unhealthy(StorageFault.Classify(e) switch
+            {
+                StorageFaultKind.Full => "storage full",
+                StorageFaultKind.ReadOnly => "storage read-only: pulls work, pushes and deletes are refused",
+                _ => $"{driver.Name} storage not writable: {e.GetType().Name}",
+            });
         }
     }
 }

@@ -40,6 +40,7 @@ public sealed partial class GarbageCollector(
     IOptions<GarbageCollectionOptions> options,
     IOptions<RegistryOptions> registryOptions,
     IRegistryEventSink events,
+    StorageReserve reserve,
     ILogger<GarbageCollector> logger)
 {
     private static readonly DateTime ProcessStarted = Process.GetCurrentProcess().StartTime.ToUniversalTime();
@@ -79,6 +80,8 @@ public sealed partial class GarbageCollector(
     private async Task<GcRunResult> ExecuteAsync(GcMode mode, bool deleteUntagged, RegistryCaller caller, long? previewRunId, CancellationToken cancellationToken)
     {
         if (!await _gate.WaitAsync(0, cancellationToken)) throw new GcBusyException();
+        // On a full disk the run must still be recorded: release the reserve if needed (remade after the run).
+        reserve.ReleaseIfLow();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Volatile.Write(ref _cancel, cancel);
         try
@@ -124,6 +127,7 @@ public sealed partial class GarbageCollector(
             Volatile.Write(ref _progress, null);
             Volatile.Write(ref _cancel, null);
             _gate.Release();
+            reserve.Ensure();
         }
     }
 
@@ -149,7 +153,7 @@ public sealed partial class GarbageCollector(
         }
         else
         {
-            var marker = new GcMarker(db, services.GetRequiredService<IStorageDriver>());
+            var marker = new GcMarker(db, services.GetRequiredService<IBlobStorage>());
             mark = await marker.MarkAsync(run.DeleteUntagged, cutoff, settings.GracePeriod, (phase, done) => Report(run, phase, done, 0), cancellationToken);
             (manifests, blobs) = (mark.Manifests, mark.Blobs);
         }

@@ -122,7 +122,7 @@ public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSi
         {
             var text = items[i].Digest;
             var digest = Digest.Parse(text);
-            var file = await store.Driver.StatAsync(StorageLayout.BlobData(digest), none);
+            var file = await store.StatAsync(digest, none);
             var hasRow = created.TryGetValue(text, out var createdAt);
             if (file is null)
             {
@@ -133,7 +133,7 @@ public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSi
             }
             var young = hasRow && createdAt >= cutoff
                 || lastLinked.TryGetValue(text, out var linkedAt) && linkedAt >= cutoff
-                || file.ModifiedUtc >= cutoff;
+                || file.Modified.UtcDateTime >= cutoff;
             if (inUse.Contains(text) || young)
             {
                 outcomes[i] = GcItemOutcome.Kept;
@@ -148,11 +148,10 @@ public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSi
         await db.RepositoryBlobs.Where(l => EF.Parameter(dropRows).Contains(l.Digest)).ExecuteDeleteAsync(none);
         await db.Blobs.Where(b => EF.Parameter(dropRows).Contains(b.Digest)).ExecuteDeleteAsync(none);
         // The files go while the write lock is held, so no writer can find a file here, count on it, and lose it a
-        // moment later; a few at a time, to hold the lock less long. Should the process die before the commit, the rows
+        // moment later; in one batch (S3 DeleteObjects, parallel deletes on Azure). Should the process die before the commit, the rows
         // come back without their files: pulls and pushes already treat a missing file as absent, and the next run
         // drops those rows.
-        await Parallel.ForEachAsync(deleteFiles, new ParallelOptions { MaxDegreeOfParallelism = 8 },
-            async (digest, _) => await store.DeleteAsync(digest, none));
+        await store.DeleteManyAsync(deleteFiles, none);
         await transaction.CommitAsync(none);
         return freed;
     }

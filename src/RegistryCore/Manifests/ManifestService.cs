@@ -144,8 +144,27 @@ public sealed class ManifestService(
                orderby t.Name
                select t.Name).ToListAsync(cancellationToken);
 
+    /// <summary>
+    /// distribution's check of a foreign layer's URLs: http or https, no fragment, matching validation.manifests.urls
+    /// allow (when set) and not its deny list.
+    /// </summary>
+    private void RequireAllowedUrls(Descriptor layer)
+    {
+        var allow = options.Value.ManifestUrlsAllow;
+        var deny = options.Value.ManifestUrlsDeny;
+        foreach (var url in layer.Urls ?? [])
+        {
+            var valid = Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Fragment.Length == 0
+                && (allow.Count == 0 || allow.Any(a => a.IsMatch(url))) && !deny.Any(d => d.IsMatch(url));
+            if (!valid)
+                throw new RegistryException(RegistryError.ManifestInvalid,
+                    $"layer {layer.Digest} has URL '{url}', which this registry does not accept (validation.manifests.urls)");
+        }
+    }
+
     private async Task RequireReferencesAsync(long repositoryId, ParsedManifest manifest, CancellationToken cancellationToken)
     {
+        foreach (var layer in manifest.Layers.Where(l => l.HasUrls)) RequireAllowedUrls(layer);
         var blobs = manifest.Layers.Where(l => !l.IsExternal).Select(l => l.Digest.ToString()).ToHashSet();
         if (manifest.Config is { } config) blobs.Add(config.Digest.ToString());
         if (blobs.Count > 0)

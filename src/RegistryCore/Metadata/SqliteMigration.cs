@@ -16,7 +16,8 @@ public static class SqliteMigration
         try
         {
             await database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-            await database.MigrateAsync(cancellationToken);
+            // Nothing pending: no migration lock to take, so a start on a full disk writes nothing here.
+            if ((await database.GetPendingMigrationsAsync(cancellationToken)).Any()) await database.MigrateAsync(cancellationToken);
         }
         finally
         {
