@@ -18,10 +18,10 @@ public sealed class GarbageCollectionConsole(
 {
     public GarbageCollector Collector => collector;
 
-    public async Task<(GcRunRecord? Run, string? Error)> PreviewAsync(bool deleteUntagged) =>
+    public async Task<(GcRunRecord? Run, string? Error, GcWaiting? Waiting)> PreviewAsync(bool deleteUntagged) =>
         await RunAsync("gc.preview", caller => collector.PreviewAsync(deleteUntagged, caller, CancellationToken.None));
 
-    public async Task<(GcRunRecord? Run, string? Error)> CollectAsync(long previewRunId) =>
+    public async Task<(GcRunRecord? Run, string? Error, GcWaiting? Waiting)> CollectAsync(long previewRunId) =>
         await RunAsync("gc.collect", caller => collector.CollectAsync(previewRunId, caller, CancellationToken.None));
 
     public async Task<bool> CancelAsync() =>
@@ -33,21 +33,21 @@ public sealed class GarbageCollectionConsole(
     public Task<List<GcItem>> ItemsAsync(long runId) =>
         engine.RunAsync<GcReports, List<GcItem>>(r => r.LoadItemsAsync(runId, CancellationToken.None));
 
-    private async Task<(GcRunRecord? Run, string? Error)> RunAsync(string action, Func<RegistryCaller, Task<GcRunResult>> run)
+    private async Task<(GcRunRecord? Run, string? Error, GcWaiting? Waiting)> RunAsync(string action, Func<RegistryCaller, Task<GcRunResult>> run)
     {
         var user = (await authentication.GetAuthenticationStateAsync()).User;
         var name = AdminGate.ActorName(user);
-        if (!await gate.AllowsAsync(user, action)) return (null, "Only an Admin may run garbage collection.");
+        if (!await gate.AllowsAsync(user, action)) return (null, "Only an Admin may run garbage collection.", null);
         var caller = new RegistryCaller(name, http.HttpContext?.Connection.RemoteIpAddress?.ToString());
         try
         {
             // Off the circuit's thread: the page keeps rendering progress while the collection runs.
             var result = await Task.Run(() => run(caller));
-            return (result.Run, result.Run.Error);
+            return (result.Run, result.Run.Error, result.Mark?.Waiting);
         }
         catch (GcBusyException e)
         {
-            return (null, e.Message);
+            return (null, e.Message, null);
         }
     }
 }

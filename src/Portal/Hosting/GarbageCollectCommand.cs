@@ -87,5 +87,7 @@ public static class GarbageCollectCommand
         }
         await output.WriteLineAsync($"\n{mark.MarkedBlobs} blobs marked, {mark.Blobs.Count} blobs and {mark.Manifests.Count} manifests eligible for deletion");
         foreach (var blob in mark.Blobs) await output.WriteLineAsync($"blob eligible for deletion: {blob.Digest}");
+        if (mark.Waiting is { Any: true } waiting)
+            await output.WriteLineAsync($"{waiting.Blobs} blobs ({waiting.Bytes} bytes) and {waiting.Manifests} manifests unreferenced but still inside the grace period: eligible from {waiting.FirstEligibleAt:yyyy-MM-ddTHH:mm:ssZ}, all by {waiting.LastEligibleAt:yyyy-MM-ddTHH:mm:ssZ}");
     }
 }

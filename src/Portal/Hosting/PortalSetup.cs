@@ -127,12 +127,24 @@ public static class PortalSetup
     public static void MapWharfPortal(this WebApplication app)
     {
         app.UseSecurityHeaders();
+
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
+        // A browser asking for an address no endpoint answers gets the portal (whose router shows its 404 page) with
+        // status 404. Only then: API clients and /v2 keep their own answers.
+        app.Use(async (context, next) =>
+        {
+            await next();
+            if (context.Response.StatusCode == StatusCodes.Status404NotFound && !context.Response.HasStarted && context.GetEndpoint() is null
+                && HttpMethods.IsGet(context.Request.Method) && !context.Request.Path.StartsWithSegments("/v2")
+                && context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.Ordinal))
+                await new Microsoft.AspNetCore.Http.HttpResults.RazorComponentResult<App> { StatusCode = StatusCodes.Status404NotFound }.ExecuteAsync(context);
+        });
         app.MapAccountEndpoints();
         app.MapAuditEndpoints();
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+
     }
 }

@@ -25,7 +25,8 @@ public sealed class GcMarker(RegistryDbContext db, IBlobStorage storage)
 
     private sealed record ReferenceRow(long ManifestId, ReferenceKind Kind, string Digest, string MediaType);
 
-    public async Task<GcMarkResult> MarkAsync(bool deleteUntagged, DateTime cutoff, Action<GcPhase, long>? progress, CancellationToken cancellationToken)
+    /// <param name="gracePeriod">Only to say when what the grace period protects becomes eligible (at its young time plus this).</param>
+    public async Task<GcMarkResult> MarkAsync(bool deleteUntagged, DateTime cutoff, TimeSpan gracePeriod, Action<GcPhase, long>? progress, CancellationToken cancellationToken)
     {
         progress?.Invoke(GcPhase.Marking, 0);
         Dictionary<long, string> repositories;
@@ -56,6 +57,13 @@ public sealed class GcMarker(RegistryDbContext db, IBlobStorage storage)
         var kept = deleteUntagged
             ? KeptManifests(manifests, referencesOf, tagged, cutoff)
             : manifests.Select(m => m.Id).ToHashSet();
+        // Kept only for being young (or the platform or referrer of something kept only for that): waiting, not in use.
+        var waitingManifests = deleteUntagged
+            ? kept.Except(KeptManifests(manifests, referencesOf, tagged, DateTime.MaxValue)).ToHashSet()
+            : [];
+        var youngTimes = manifests.Where(m => waitingManifests.Contains(m.Id) && m.PushedAt >= cutoff).Select(m => m.PushedAt).ToList();
+        long waitingBytes = 0;
+        var waitingBlobs = 0;
 
         var keptBlobs = new HashSet<string>(StringComparer.Ordinal);
         var marked = new List<MarkedManifest>(kept.Count);
@@ -86,9 +94,16 @@ public sealed class GcMarker(RegistryDbContext db, IBlobStorage storage)
 
             // The grace period: anything created, linked or written recently may be waiting for the manifest of a push
             // in progress.
-            if (hasRow && row.CreatedAt >= cutoff) continue;
-            if (lastLinked.TryGetValue(digest, out var linked) && linked >= cutoff) continue;
-            if (hasFile && file!.Modified.UtcDateTime >= cutoff) continue;
+            var young = new[] { hasRow ? row.CreatedAt : DateTime.MinValue, lastLinked.GetValueOrDefault(digest, DateTime.MinValue),
+                hasFile ? file!.Modified.UtcDateTime : DateTime.MinValue }.Max();
+            if (young >= cutoff)
+            {
+                // A row whose file is gone waits too, but frees no bytes.
+                waitingBlobs++;
+                if (hasFile) waitingBytes += file!.Size;
+                youngTimes.Add(young);
+                continue;
+            }
             candidates.Add((digest, hasFile ? file!.Size : row.Size, reason));
         }
 
@@ -110,7 +125,9 @@ public sealed class GcMarker(RegistryDbContext db, IBlobStorage storage)
         foreach (var (repositoryId, digest, _) in links) Note(digest, repositoryId, null);
         var eligibleBlobs = candidates.Select(c => new GcItem(GcItemKind.Blob, c.Digest, mediaTypes.GetValueOrDefault(c.Digest), c.Size,
             holders.TryGetValue(c.Digest, out var set) ? set.ToList() : [], c.Reason)).ToList();
-        return new GcMarkResult(marked, keptBlobs.Count, eligibleManifests, eligibleBlobs);
+        var waiting = new GcWaiting(waitingManifests.Count, waitingBlobs, waitingBytes,
+            youngTimes.Count == 0 ? null : youngTimes.Min() + gracePeriod, youngTimes.Count == 0 ? null : youngTimes.Max() + gracePeriod);
+        return new GcMarkResult(marked, keptBlobs.Count, eligibleManifests, eligibleBlobs) { Waiting = waiting };
     }
 
     /// <summary>

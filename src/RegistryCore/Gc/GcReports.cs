@@ -20,6 +20,21 @@ public sealed record MarkedManifest(string Repository, string Digest, IReadOnlyL
 public sealed record GcMarkResult(IReadOnlyList<MarkedManifest> Kept, int MarkedBlobs, IReadOnlyList<GcItem> Manifests, IReadOnlyList<GcItem> Blobs)
 {
     public long ReclaimableBytes => Blobs.Sum(b => b.ReclaimableBytes);
+
+    /// <summary>What is unreferenced but still inside the grace period: eligible later, not now.</summary>
+    public GcWaiting Waiting { get; init; } = GcWaiting.None;
+}
+
+/// <summary>
+/// Unreferenced manifests (untagged, with <c>--delete-untagged</c>) and blobs that the grace period still protects,
+/// their bytes, and when the first and the last of them become eligible. This is why a preview right after a delete
+/// may list nothing: the answer to "where did my space go".
+/// </summary>
+public sealed record GcWaiting(int Manifests, int Blobs, long Bytes, DateTime? FirstEligibleAt, DateTime? LastEligibleAt)
+{
+    public static readonly GcWaiting None = new(0, 0, 0, null, null);
+
+    public bool Any => Manifests + Blobs > 0;
 }
 
 /// <summary>

@@ -35,12 +35,17 @@ public sealed class Browser : IAsyncDisposable
         return new Browser(playwright, browser);
     }
 
-    public async Task<IPage> NewPageAsync(string baseUrl)
+    /// <summary>The two screens the portal is built for: a desktop browser and a phone.</summary>
+    public static readonly (int Width, int Height) Wide = (1400, 900), Narrow = (390, 844);
+
+    public async Task<IPage> NewPageAsync(string baseUrl, (int Width, int Height)? size = null, ColorScheme scheme = ColorScheme.Light)
     {
+        var (width, height) = size ?? Wide;
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseUrl,
-            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            ColorScheme = scheme,
         });
         var page = await context.NewPageAsync();
         page.Console += (_, message) =>
@@ -55,9 +60,10 @@ public sealed class Browser : IAsyncDisposable
     /// Opens <paramref name="startAt"/> on a new page, expects the portal to be (or to send the browser) at the sign-in
     /// page, signs in and waits for the overview.
     /// </summary>
-    public async Task<IPage> SignInAsync(string baseUrl, string user, string password, string startAt = "/account/login")
+    public async Task<IPage> SignInAsync(string baseUrl, string user, string password, string startAt = "/account/login",
+        (int Width, int Height)? size = null, ColorScheme scheme = ColorScheme.Light)
     {
-        var page = await NewPageAsync(baseUrl);
+        var page = await NewPageAsync(baseUrl, size, scheme);
         await page.GotoAsync(startAt);
         await page.WaitForURLAsync("**/account/login**");
         await page.FillAsync("#username", user);

@@ -15,6 +15,10 @@ window.wharf = {
       return done;
     }
   },
+  // Below MudBlazor's Md breakpoint the drawer is an overlay (MainLayout closes it after navigating).
+  isNarrow() {
+    return window.innerWidth < 960;
+  },
   // The theme chosen with the toggle, kept in this browser ("dark", "light" or nothing: follow the browser).
   theme: {
     get() {
