@@ -18,6 +18,7 @@ public sealed class ProxyTokenAuthTests(ITestOutputHelper output) : IAsyncLifeti
     private readonly TempDirectory _temp = new("wharf-token");
     private TokenServer _tokens = null!;
     private UpstreamRegistry _upstream = null!;
+    private SameOriginFront _front = null!;
     private WharfProcess? _wharf;
     private OciLayout _layout = null!;
 
@@ -25,13 +26,18 @@ public sealed class ProxyTokenAuthTests(ITestOutputHelper output) : IAsyncLifeti
     {
         ExternalTool.Require("skopeo");
         _tokens = TokenServer.Start(_temp.Path, User, Password);
+        // The registry and its token service behind one origin: Wharf sends credentials over plain HTTP only there.
+        var frontPort = SameOriginFront.ReservePort();
+        _tokens.PublicRealm = $"http://127.0.0.1:{frontPort}/token";
         _upstream = await UpstreamRegistry.StartWithTokenServiceAsync(_temp.Combine("upstream"), _tokens, User, Password);
+        _front = await SameOriginFront.StartAsync(_temp.Combine("front"), frontPort, _upstream.HostPort, _tokens.Port);
         _layout = new OciLayout(_temp.Combine("images"));
     }
 
     public async Task DisposeAsync()
     {
         if (_wharf is not null) await _wharf.DisposeAsync();
+        await _front.DisposeAsync();
         await _upstream.DisposeAsync();
         await _tokens.DisposeAsync();
         _temp.Dispose();
@@ -43,7 +49,7 @@ public sealed class ProxyTokenAuthTests(ITestOutputHelper output) : IAsyncLifeti
             ["Wharf__Auth__Mode"] = "none", // anonymous callers: the tokens under test are the upstream's
             ["Wharf__Upstreams__0__Name"] = "corp",
             ["Wharf__Upstreams__0__Prefix"] = "corp",
-            ["Wharf__Upstreams__0__Url"] = _upstream.Url,
+            ["Wharf__Upstreams__0__Url"] = _front.Url,
             ["Wharf__Upstreams__0__Username"] = User,
             ["Wharf__Upstreams__0__Password"] = password,
             ["Wharf__Upstreams__0__AllowAnonymous"] = "true",

@@ -34,7 +34,11 @@ public sealed class TokenServer : IAsyncDisposable
     public TimeSpan Lifetime { get; set; } = TimeSpan.FromMinutes(5);
 
     public int Port { get; }
-    public string Realm => $"http://127.0.0.1:{Port}/token";
+    /// <summary>Where clients are sent for tokens: this server, or a front that shares the registry's origin.</summary>
+    public string Realm => PublicRealm ?? $"http://127.0.0.1:{Port}/token";
+
+    /// <summary>The realm as published through a front (<see cref="SameOriginFront"/>); null for this server itself.</summary>
+    public string? PublicRealm { get; set; }
     public string CertificateBundle { get; }
 
     private TokenServer(string directory, string user, string password)

@@ -5,8 +5,8 @@ public sealed record FileSystemUploadState(string Driver, Guid Id, long Size);
 
 /// <summary>
 /// An upload staged in one private file (<see cref="StorageLayout.UploadData"/>). Each part is written at the
-/// current size and flushed to disk; bytes past the size (left by a failed part) are overwritten by the next part
-/// and cut off at publish, so a failed part needs no rollback. Publish flushes and renames the file into place.
+/// current size and flushed to disk; bytes past the size (left by a failed part) are cut off when the part fails
+/// where possible, else overwritten by the next part and cut off at publish, so a failed part needs no rollback. Publish flushes and renames the file into place.
 /// </summary>
 internal sealed class FileSystemUpload : IStorageUpload
 {
@@ -54,9 +54,19 @@ internal sealed class FileSystemUpload : IStorageUpload
             BufferSize = 0,
         });
         file.Position = Size;
-        await content.CopyToAsync(file, 1 << 20, cancellationToken);
+        try
+        {
+            await content.CopyToAsync(file, 1 << 20, cancellationToken);
+            file.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            // Nothing past Size counts, but a failed part (a full disk, a client gone) should not keep holding its
+            // space until the next part or publish: give it back now, best effort.
+            try { file.SetLength(Size); } catch (IOException) { }
+            throw;
+        }
         var written = file.Position - Size;
-        file.Flush(flushToDisk: true);
         Size += written;
         return written;
     }
