@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -27,13 +26,7 @@ public static class RegistryServiceCollectionExtensions
         Directory.CreateDirectory(options.ResolvedDataDirectory);
         services.AddSingleton<IOptions<RegistryOptions>>(Options.Create(options));
 
-        var connection = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(options.ResolvedDataDirectory, "registry.db"),
-            DefaultTimeout = 60,
-            Pooling = true,
-        }.ToString();
-        services.AddDbContextFactory<RegistryDbContext>(o => o.UseSqlite(connection));
+        services.AddDbContextFactory<RegistryDbContext>(o => o.UseRegistryDatabase(options.Database, options.ResolvedDataDirectory));
 
         services.TryAddSingleton<IStorageDriver>(new FileSystemStorageDriver(options.RootDirectory));
         services.AddSingleton<BlobStore>();

@@ -23,6 +23,7 @@ public static class RegistryConfiguration
         "proxy:remoteurl", "proxy:username", "proxy:password", "proxy:ttl",
         "auth:htpasswd:", "auth:token:", "auth:silly:",
         "health:storagedriver:",
+        "database:enabled", "database:host", "database:port", "database:user", "database:password", "database:dbname", "database:sslmode",
     ];
 
     public static RegistryOptions Bind(IConfiguration configuration, RegistryOptions? into = null)
@@ -52,6 +53,7 @@ public static class RegistryConfiguration
         if (int.TryParse(wharf["MaxManifestBytes"], out var maxManifest) && maxManifest > 0) options.MaxManifestBytes = maxManifest;
         if (int.TryParse(wharf["MaxUploadSessionsPerRepository"], out var maxSessions) && maxSessions > 0) options.MaxUploadSessionsPerRepository = maxSessions;
         options.Proxy.AllowAnonymous = Bool(wharf["Proxy:AllowAnonymous"]) ?? options.Proxy.AllowAnonymous;
+        options.Database = DatabaseConfiguration.Bind(registry.GetSection("database"), wharf.GetSection("Database"));
         foreach (var upstream in wharf.GetSection("Upstreams").GetChildren())
         {
             var source = $"Wharf:Upstreams:{upstream.Key}";

@@ -36,6 +36,9 @@ public sealed class RegistryOptions
 
     public ProxySettings Proxy { get; set; } = new();
 
+    /// <summary>SQLite in the data directory, or PostgreSQL (config.yml's database section, Wharf:Database).</summary>
+    public DatabaseSettings Database { get; set; } = new();
+
     /// <summary>Named upstreams of the pull-through cache (<c>Wharf:Upstreams</c>), beside the proxy section's one.</summary>
     public List<UpstreamSettings> Upstreams { get; set; } = [];
 

@@ -1,3 +1,5 @@
+using System.Data;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Wharf.Registry.Content;
@@ -165,19 +167,32 @@ public sealed class GcMarker(RegistryDbContext db, IStorageDriver driver)
     }
 
     /// <summary>
-    /// A read snapshot: SQLite's deferred BEGIN takes no write lock, and in WAL mode the reads that follow see one
-    /// consistent state while writers commit alongside.
+    /// A read snapshot. SQLite: a deferred BEGIN takes no write lock, and in WAL mode the reads that follow see one
+    /// consistent state while writers commit alongside. PostgreSQL: a REPEATABLE READ, READ ONLY transaction does the
+    /// same (one snapshot for every statement, no locks that writers wait on).
     /// </summary>
     private async Task<IAsyncDisposable> BeginSnapshotAsync(CancellationToken cancellationToken)
     {
         await db.Database.OpenConnectionAsync(cancellationToken);
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
-        var transaction = connection.BeginTransaction(deferred: true);
+        var connection = db.Database.GetDbConnection();
+        DbTransaction transaction;
+        if (connection is SqliteConnection sqlite)
+        {
+            transaction = sqlite.BeginTransaction(deferred: true);
+        }
+        else
+        {
+            transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+            await using var readOnly = connection.CreateCommand();
+            readOnly.Transaction = transaction;
+            readOnly.CommandText = "SET TRANSACTION READ ONLY";
+            await readOnly.ExecuteNonQueryAsync(cancellationToken);
+        }
         await db.Database.UseTransactionAsync(transaction, cancellationToken);
         return new Snapshot(db, transaction);
     }
 
-    private sealed class Snapshot(RegistryDbContext db, SqliteTransaction transaction) : IAsyncDisposable
+    private sealed class Snapshot(RegistryDbContext db, DbTransaction transaction) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {

@@ -1,3 +1,4 @@
+using System.Data;
 using Microsoft.EntityFrameworkCore;
 using Wharf.Registry.Metadata;
 
@@ -80,10 +81,17 @@ public sealed class GcReports(RegistryDbContext db)
                     INSERT INTO "GcItems" ("RunId", "Ordinal", "Kind", "Digest", "MediaType", "Size", "Repositories", "Reason", "Outcome")
                     VALUES (@run, @ordinal, @kind, @digest, @mediaType, @size, @repositories, @reason, @outcome)
                     """;
-                var parameters = new[] { "run", "ordinal", "kind", "digest", "mediaType", "size", "repositories", "reason", "outcome" }.Select(name =>
+                // Typed, because PostgreSQL prepares the statement before it sees a value.
+                (string Name, DbType Type)[] columns =
+                [
+                    ("run", DbType.Int64), ("ordinal", DbType.Int32), ("kind", DbType.Int32), ("digest", DbType.String), ("mediaType", DbType.String),
+                    ("size", DbType.Int64), ("repositories", DbType.String), ("reason", DbType.Int32), ("outcome", DbType.Int32),
+                ];
+                var parameters = columns.Select(column =>
                 {
                     var parameter = insert.CreateParameter();
-                    parameter.ParameterName = "@" + name;
+                    parameter.ParameterName = "@" + column.Name;
+                    parameter.DbType = column.Type;
                     insert.Parameters.Add(parameter);
                     return parameter;
                 }).ToArray();

@@ -6,7 +6,7 @@ namespace Wharf.Registry.Metadata;
 public static class SqliteMigration
 {
     /// <summary>
-    /// Switches the database to write-ahead logging (readers then never wait for a writer; the setting is stored in
+    /// On SQLite, switches the database to write-ahead logging (readers then never wait for a writer; the setting is stored in
     /// the file) and applies pending migrations. Used for the registry's database and the portal's alike.
     /// </summary>
     public static async Task MigrateWithWriteAheadLogAsync(this DatabaseFacade database, CancellationToken cancellationToken)
@@ -14,7 +14,7 @@ public static class SqliteMigration
         await database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            if (database.IsSqlite()) await database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
             await database.MigrateAsync(cancellationToken);
         }
         finally

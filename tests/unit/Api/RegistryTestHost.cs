@@ -16,6 +16,7 @@ namespace Wharf.Tests.Unit.Api;
 public sealed class RegistryTestHost : IAsyncLifetime
 {
     private WebApplication? _app;
+    private TestDatabase? _database;
 
     /// <summary>storage.delete.enabled; set before <see cref="InitializeAsync"/>.</summary>
     public bool DeleteEnabled { get; init; } = true;
@@ -33,6 +34,9 @@ public sealed class RegistryTestHost : IAsyncLifetime
     public Action<WebApplicationBuilder>? Configure { get; init; }
 
     public string RootDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "wharf-api-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>The database this host runs on (SQLite, or its own PostgreSQL database in the PostgreSQL run).</summary>
+    public TestDatabase Database => _database ?? throw new InvalidOperationException("the host is not started");
 
     public WebApplication App => _app ?? throw new InvalidOperationException("the host is not started");
 
@@ -62,8 +66,10 @@ public sealed class RegistryTestHost : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(RootDirectory);
+        _database = await TestDatabase.ForThisRunAsync();
         string[] args =
         [
+            .. _database.HostSettings,
             "--registry:storage:filesystem:rootdirectory=" + RootDirectory,
             "--registry:storage:delete:enabled=" + (DeleteEnabled ? "true" : "false"),
             "--Wharf:Auth:Mode=" + AuthMode,
@@ -89,6 +95,7 @@ public sealed class RegistryTestHost : IAsyncLifetime
             await _app.DisposeAsync();
         }
         SqliteConnection.ClearAllPools();
+        if (_database is not null) await _database.DisposeAsync();
         try
         {
             if (Directory.Exists(RootDirectory)) Directory.Delete(RootDirectory, recursive: true);
