@@ -36,6 +36,7 @@ public static class RegistryServiceCollectionExtensions
         services.TryAddSingleton<IRegistryEventSink, LoggingEventSink>();
         services.TryAddSingleton<IRegistryAuthorizer, OpenRegistryAuthorizer>();
 
+        services.AddScoped<BlobLedger>();
         services.AddScoped<UploadService>();
         services.AddScoped<BlobService>();
         services.AddScoped<ManifestService>();

@@ -34,7 +34,7 @@ public sealed class GcMarker(RegistryDbContext db, IStorageDriver driver)
         List<ManifestRow> manifests;
         List<ReferenceRow> references;
         HashSet<(long, string)> tagged;
-        Dictionary<string, (long Size, DateTime CreatedAt)> blobRows;
+        Dictionary<string, (long Size, DateTime CreatedAt, DateTime? DeletingSince)> blobRows;
         List<(long RepositoryId, string Digest, DateTime LinkedAt)> links;
         await using (await BeginSnapshotAsync(cancellationToken))
         {
@@ -47,8 +47,8 @@ public sealed class GcMarker(RegistryDbContext db, IStorageDriver driver)
                 .ToListAsync(cancellationToken);
             tagged = (await db.Tags.AsNoTracking().Select(t => new { t.RepositoryId, t.ManifestDigest }).Distinct().ToListAsync(cancellationToken))
                 .Select(t => (t.RepositoryId, t.ManifestDigest)).ToHashSet();
-            blobRows = (await db.Blobs.AsNoTracking().Select(b => new { b.Digest, b.Size, b.CreatedAt }).ToListAsync(cancellationToken))
-                .ToDictionary(b => b.Digest, b => (b.Size, b.CreatedAt), StringComparer.Ordinal);
+            blobRows = (await db.Blobs.AsNoTracking().Select(b => new { b.Digest, b.Size, b.CreatedAt, b.DeletingSince }).ToListAsync(cancellationToken))
+                .ToDictionary(b => b.Digest, b => (b.Size, b.CreatedAt, b.DeletingSince), StringComparer.Ordinal);
             links = (await db.RepositoryBlobs.AsNoTracking().Select(l => new { l.RepositoryId, l.Digest, l.LinkedAt }).ToListAsync(cancellationToken))
                 .Select(l => (l.RepositoryId, l.Digest, l.LinkedAt)).ToList();
         }
@@ -81,6 +81,12 @@ public sealed class GcMarker(RegistryDbContext db, IStorageDriver driver)
         {
             var hasRow = blobRows.TryGetValue(digest, out var row);
             var hasFile = files.TryGetValue(digest, out var file);
+            if (hasRow && row.DeletingSince is not null)
+            {
+                // A sweep marked it and did not finish: it goes whatever else is true now (writers wait on the mark).
+                candidates.Add((digest, hasFile ? file!.Size : row.Size, hasFile ? GcItemReason.Unreferenced : GcItemReason.FileMissing));
+                continue;
+            }
             GcItemReason reason;
             if (!hasFile) reason = GcItemReason.FileMissing;
             else if (keptBlobs.Contains(digest)) continue;

@@ -18,6 +18,7 @@ public sealed record UploadStatus(Guid Id, long Size);
 /// </summary>
 public sealed class UploadService(
     RegistryDbContext db,
+    BlobLedger ledger,
     BlobStore blobs,
     UploadHashStates hashStates,
     IOptions<RegistryOptions> options,
@@ -84,18 +85,13 @@ public sealed class UploadService(
             if (actual != digest)
                 throw new RegistryException(RegistryError.DigestInvalid, $"uploaded content has digest {actual}, not {digest}");
 
-            // The file check and the rows share one write transaction, so a garbage collection sweep (which deletes
-            // files under the same lock) cannot take the blob between them (docs/gc.md).
-            await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
-            {
-                if (await blobs.SizeAsync(digest, cancellationToken) is null)
-                    await blobs.CommitAsync(StorageLayout.UploadData(id), digest, cancellationToken);
-                await db.RecordBlobAsync(digest.ToString(), size, cancellationToken);
-                await db.LinkBlobAsync(session.RepositoryId, digest.ToString(), cancellationToken);
-                db.UploadSessions.Remove(session);
-                await db.SaveChangesAsync(cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-            }
+            // Recorded and linked first (the ledger waits out a sweep deleting this digest), so garbage collection keeps
+            // the blob from here on; then published. No storage I/O inside the ledger's lock (docs/gc.md).
+            await ledger.RecordAndLinkAsync(session.RepositoryId, digest.ToString(), size, cancellationToken);
+            if (await blobs.SizeAsync(digest, cancellationToken) is null)
+                await blobs.CommitAsync(StorageLayout.UploadData(id), digest, cancellationToken);
+            db.UploadSessions.Remove(session);
+            await db.SaveChangesAsync(cancellationToken);
             await Driver.DeleteAsync(StorageLayout.UploadDirectory(id), CancellationToken.None);
             hashStates.Remove(id);
             events.Publish(new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size });
@@ -122,17 +118,11 @@ public sealed class UploadService(
         var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
         var size = await blobs.WriteAsync(body, digest, contentLength, cancellationToken);
         metrics.BytesReceived(size);
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
-        {
-            // A file written just now is inside garbage collection's grace period. Checked again under the write lock,
-            // where a sweep deletes (docs/gc.md): should one have taken it anyway, refuse rather than record a blob
-            // that is not there.
-            if (await blobs.SizeAsync(digest, cancellationToken) is null)
-                throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
-            await db.RecordBlobAsync(digest.ToString(), size, cancellationToken);
-            await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
+        // Published before it is recorded: should a sweep have been deleting this digest meanwhile, the ledger waited
+        // for it, and the object may be gone; refuse rather than acknowledge a blob that is not there (docs/gc.md).
+        if (await ledger.RecordAndLinkAsync(repositoryId, digest.ToString(), size, cancellationToken)
+            && await blobs.SizeAsync(digest, cancellationToken) is null)
+            throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
         events.Publish(new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size });
         return size;
     }
