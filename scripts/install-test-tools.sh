@@ -11,6 +11,7 @@ declare -A packages=(
   [podman]=podman
   [sqlite3]=sqlite3
   [openssl]=openssl
+  [pg_ctlcluster]=postgresql
 )
 missing=()
 for tool in "${!packages[@]}"; do
