@@ -13,6 +13,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<UpstreamRecord> Upstreams => Set<UpstreamRecord>();
     public DbSet<AccessToken> AccessTokens => Set<AccessToken>();
     public DbSet<RepositoryGrant> RepositoryGrants => Set<RepositoryGrant>();
+    public DbSet<AuthenticationFailure> AuthenticationFailures => Set<AuthenticationFailure>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -46,6 +47,13 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             e.ToTable("RepositoryGrants");
             e.HasKey(x => x.Id);
             e.HasIndex(x => new { x.SubjectKind, x.Subject });
+        });
+        builder.Entity<AuthenticationFailure>(e =>
+        {
+            e.ToTable("AuthenticationFailures");
+            e.HasKey(x => x.Key);
+            e.HasIndex(x => x.NormalizedUserName);
+            e.HasIndex(x => x.LastFailureAt);
         });
     }
 }

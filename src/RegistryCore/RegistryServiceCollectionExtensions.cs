@@ -33,10 +33,13 @@ public static class RegistryServiceCollectionExtensions
         services.AddSingleton<UploadHashStates>();
         services.AddMetrics();
         services.AddSingleton<RegistryMetrics>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHostedService<StoreGauges>();
         services.TryAddSingleton<IRegistryEventSink, LoggingEventSink>();
         services.TryAddSingleton<IRegistryAuthorizer, OpenRegistryAuthorizer>();
 
         services.AddScoped<BlobLedger>();
+        services.AddSingleton<Cluster.ClusterLeases>();
         services.AddScoped<UploadService>();
         services.AddScoped<BlobService>();
         services.AddScoped<ManifestService>();

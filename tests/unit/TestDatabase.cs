@@ -27,9 +27,12 @@ public sealed class TestDatabase : IAsyncDisposable
     public static bool PostgreSqlRun =>
         string.Equals(Environment.GetEnvironmentVariable("WHARF_TEST_DATABASE"), "postgresql", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>SQLite: the data directory's files.</summary>
+    public static TestDatabase Sqlite { get; } = new(null, null);
+
     /// <summary>The database of this run of the suite: SQLite (the data directory's files), or a fresh PostgreSQL database.</summary>
     public static async Task<TestDatabase> ForThisRunAsync() =>
-        PostgreSqlRun ? await CreatePostgreSqlAsync() : new TestDatabase(null, null);
+        PostgreSqlRun ? await CreatePostgreSqlAsync() : Sqlite;
 
     /// <summary>A fresh, empty PostgreSQL database; fails with a clear message when no PostgreSQL is there.</summary>
     public static async Task<TestDatabase> CreatePostgreSqlAsync()

@@ -256,6 +256,42 @@ namespace Wharf.Portal.Data.PostgreSql.Migrations
                     b.ToTable("AuditEntries", (string)null);
                 });
 
+            modelBuilder.Entity("Wharf.Portal.Data.AuthenticationFailure", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("BlockedUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ClientAddress")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("LastAuditAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("LastFailureAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("NormalizedUserName")
+                        .HasColumnType("text");
+
+                    b.Property<int>("RefusedSinceAudit")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("LastFailureAt");
+
+                    b.HasIndex("NormalizedUserName");
+
+                    b.ToTable("AuthenticationFailures", (string)null);
+                });
+
             modelBuilder.Entity("Wharf.Portal.Data.PortalUser", b =>
                 {
                     b.Property<string>("Id")

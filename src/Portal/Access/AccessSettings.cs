@@ -12,6 +12,8 @@ public enum RegistryAuthMode
     Basic,
     /// <summary>No authentication: anyone who reaches the port may do anything. For local development.</summary>
     None,
+    /// <summary>distribution's auth.htpasswd: Basic with the users of an htpasswd file, each of whom may do everything.</summary>
+    Htpasswd,
 }
 
 /// <summary>
@@ -28,26 +30,36 @@ public sealed class AccessSettings
     public string? Realm { get; init; }
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromMinutes(5);
     public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(90);
-    /// <summary>Token requests per client address and minute; sign-in attempts per client address and minute.</summary>
-    public int TokenRequestsPerMinute { get; init; } = 120;
+    /// <summary>Sign-in form posts per client address and minute.</summary>
     public int SignInsPerMinute { get; init; } = 10;
+    /// <summary>Failed authentications of one account from one address before the throttle's backoff begins.</summary>
+    public int FailuresBeforeBackoff { get; init; } = 5;
+    /// <summary>Failed authentications from one address, whatever the account, before its backoff begins.</summary>
+    public int AddressFailuresBeforeBackoff { get; init; } = 30;
     public IReadOnlyList<IPAddress> KnownProxies { get; init; } = [];
     public IReadOnlyList<System.Net.IPNetwork> KnownNetworks { get; init; } = [];
 
     public bool IsOpen => Mode == RegistryAuthMode.None;
 
-    public const string HtpasswdRefusal =
-        "auth.htpasswd is not supported: Wharf has no maintained bcrypt implementation to check htpasswd files with. " +
-        "Remove the auth section (and REGISTRY_AUTH_HTPASSWD_* variables); Wharf's registry users are its portal users, " +
-        "with token authentication by default. Create each htpasswd user in the portal (Users) or set WHARF_ADMIN_USER and " +
-        "WHARF_ADMIN_PASSWORD for the first Admin; docs/security.md describes the move.";
+    /// <summary>auth.htpasswd.path and .realm, in <see cref="RegistryAuthMode.Htpasswd"/> mode.</summary>
+    public string? HtpasswdPath { get; init; }
+    public string HtpasswdRealm { get; init; } = "Registry Realm";
+
+    public const string TokenLimitRefusal =
+        "Wharf:RateLimits:TokenRequestsPerMinute is no longer supported: it counted successful token requests, so busy CI was refused. " +
+        "Wharf now limits failed authentications only (Wharf:RateLimits:FailuresBeforeBackoff per account and address, " +
+        "Wharf:RateLimits:AddressFailuresBeforeBackoff per address); remove the setting. docs/security.md describes the throttle.";
 
     /// <exception cref="InvalidDataException">A setting is invalid or asks for something Wharf does not do.</exception>
     public static AccessSettings Bind(IConfiguration configuration)
     {
         var registry = configuration.GetSection(RegistryConfiguration.Section);
-        if (registry.GetSection("auth:htpasswd").GetChildren().Any() || !string.IsNullOrEmpty(registry["auth:htpasswd"]))
-            throw new InvalidDataException(HtpasswdRefusal);
+        var htpasswd = registry.GetSection("auth:htpasswd");
+        var htpasswdPath = NonEmpty(htpasswd["path"]);
+        if (htpasswd.GetChildren().Any() && htpasswdPath is null)
+            throw new InvalidDataException("auth.htpasswd.path: the path of the htpasswd file is required");
+        if (htpasswdPath is not null && !File.Exists(htpasswdPath))
+            throw new InvalidDataException($"auth.htpasswd.path: {htpasswdPath} does not exist (create it with: htpasswd -Bbc {htpasswdPath} USER PASSWORD)");
 
         var auth = configuration.GetSection("Wharf:Auth");
         // distribution's config.yml has no "off" switch; "auth: none" (REGISTRY_AUTH=none) is accepted as one.
@@ -59,7 +71,14 @@ public sealed class AccessSettings
             "none" or "off" => RegistryAuthMode.None,
             var other => throw new InvalidDataException($"Wharf:Auth:Mode '{other}' is not one of token, basic, none"),
         };
+        if (htpasswdPath is not null)
+        {
+            if (modeText is not null)
+                throw new InvalidDataException($"auth.htpasswd and Wharf:Auth:Mode={modeText} both choose how registry clients authenticate; keep one");
+            mode = RegistryAuthMode.Htpasswd;
+        }
         var limits = configuration.GetSection("Wharf:RateLimits");
+        if (!string.IsNullOrEmpty(limits["TokenRequestsPerMinute"])) throw new InvalidDataException(TokenLimitRefusal);
         var forwarded = configuration.GetSection("Wharf:ForwardedHeaders");
         var realm = NonEmpty(auth["Realm"]);
         if (realm is not null && !(Uri.TryCreate(realm, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
@@ -67,13 +86,16 @@ public sealed class AccessSettings
         return new AccessSettings
         {
             Mode = mode,
+            HtpasswdPath = htpasswdPath,
+            HtpasswdRealm = NonEmpty(htpasswd["realm"]) ?? "Registry Realm",
             Service = NonEmpty(auth["Service"]) ?? "wharf",
             Issuer = NonEmpty(auth["Issuer"]) ?? "wharf",
             Realm = realm,
             TokenLifetime = Duration(auth["TokenLifetime"], "Wharf:Auth:TokenLifetime") ?? TimeSpan.FromMinutes(5),
             RefreshTokenLifetime = Duration(auth["RefreshTokenLifetime"], "Wharf:Auth:RefreshTokenLifetime") ?? TimeSpan.FromDays(90),
-            TokenRequestsPerMinute = Count(limits["TokenRequestsPerMinute"], "Wharf:RateLimits:TokenRequestsPerMinute") ?? 120,
             SignInsPerMinute = Count(limits["SignInsPerMinute"], "Wharf:RateLimits:SignInsPerMinute") ?? 10,
+            FailuresBeforeBackoff = Count(limits["FailuresBeforeBackoff"], "Wharf:RateLimits:FailuresBeforeBackoff") ?? 5,
+            AddressFailuresBeforeBackoff = Count(limits["AddressFailuresBeforeBackoff"], "Wharf:RateLimits:AddressFailuresBeforeBackoff") ?? 30,
             KnownProxies = List(forwarded, "KnownProxies").Select(p => IPAddress.TryParse(p, out var a) ? a
                 : throw new InvalidDataException($"Wharf:ForwardedHeaders:KnownProxies: '{p}' is not an IP address")).ToList(),
             KnownNetworks = List(forwarded, "KnownNetworks").Select(n => System.Net.IPNetwork.TryParse(n, out var net) ? net

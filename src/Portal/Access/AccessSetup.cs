@@ -26,9 +26,17 @@ public static partial class AccessSetup
         services.AddSingleton<VerifiedCredentials>();
         services.AddSingleton<RegistryChallenge>();
         services.AddScoped<RegistryCredentials>();
+        services.AddScoped<Accounts.SignInThrottle>();
+        services.AddScoped<Accounts.PasswordVerifier>();
+        services.AddScoped<Accounts.UserRecovery>();
         services.AddScoped<AccessTokens>();
         services.AddScoped<RepositoryGrants>();
         if (settings.IsOpen) services.AddSingleton<IRegistryAuthorizer, OpenRegistryAuthorizer>();
+        else if (settings.Mode == RegistryAuthMode.Htpasswd)
+        {
+            services.AddSingleton(sp => new HtpasswdFile(settings.HtpasswdPath!, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HtpasswdFile>>()));
+            services.AddSingleton<IRegistryAuthorizer, HtpasswdRegistryAuthorizer>();
+        }
         else services.AddScoped<IRegistryAuthorizer, PortalRegistryAuthorizer>();
 
         services.AddRateLimiter(options =>
@@ -65,8 +73,8 @@ public static partial class AccessSetup
     private static RateLimitPartition<string> Limit(HttpContext context, AccessSettings settings)
     {
         var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (context.Request.Path.StartsWithSegments(TokenEndpoint.Path))
-            return RateLimitPartition.GetFixedWindowLimiter("token " + client, _ => PerMinute(settings.TokenRequestsPerMinute));
+        // The token endpoint and /v2 are not limited here: only failed authentications are (SignInThrottle), so a
+        // CI job that authenticates for every image is never refused.
         if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/account/login"))
             return RateLimitPartition.GetFixedWindowLimiter("sign-in " + client, _ => PerMinute(settings.SignInsPerMinute));
         return RateLimitPartition.GetNoLimiter("");
@@ -89,7 +97,7 @@ public static partial class AccessSetup
             await context.Response.WriteAsync($"Too many sign-in attempts from your address; try again in {seconds} seconds.", cancellationToken);
             return;
         }
-        await RegistryErrorWriter.WriteAsync(context, RegistryError.TooManyRequests, $"too many token requests; retry in {seconds} seconds", null,
+        await RegistryErrorWriter.WriteAsync(context, RegistryError.TooManyRequests, $"too many requests; retry in {seconds} seconds", null,
             new Dictionary<string, string> { ["Retry-After"] = retry });
     }
 

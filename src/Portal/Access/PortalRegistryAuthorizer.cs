@@ -104,10 +104,19 @@ public sealed class PortalRegistryAuthorizer(
         if (identity is null)
         {
             var check = await credentials.VerifyAsync(user, secret, context.Connection.RemoteIpAddress?.ToString(), "registry.basic-refused", context.RequestAborted);
+            if (check.Throttled) throw Throttled(check.RetryAfter!.Value);
             identity = check.Identity ?? throw challenge.Unauthorized(context, access, message: "wrong user name or password");
             verified.Add(user, secret, identity);
         }
         return new Caller(identity, null, true);
+    }
+
+    private static RegistryException Throttled(TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var refusal = new RegistryException(RegistryError.TooManyRequests, $"too many failed authentications for this account from your address; retry in {seconds} seconds");
+        refusal.Headers["Retry-After"] = seconds;
+        return refusal;
     }
 
     /// <summary>The token's user as they are now, to tell "fetch a token for this scope" (401) from "you may not" (403).</summary>

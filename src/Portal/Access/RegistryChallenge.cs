@@ -4,10 +4,13 @@ using Wharf.Registry.Auth;
 namespace Wharf.Portal.Access;
 
 /// <summary>The 401 answers of the registry API, with the <c>WWW-Authenticate</c> challenge that tells clients where to log in.</summary>
-public sealed class RegistryChallenge(AccessSettings settings)
+public sealed class RegistryChallenge(AccessSettings settings, Hosting.HttpSettings http)
 {
-    /// <summary>The token endpoint's URL as the client sees it (after trusted proxies' forwarded headers), or the configured realm.</summary>
-    public string Realm(HttpContext context) => settings.Realm ?? $"{context.Request.Scheme}://{context.Request.Host}/auth/token";
+    /// <summary>
+    /// The configured realm, or the token endpoint under /v2/ (so a front that proxies only /v2/ still reaches it) on
+    /// http.host, or on the URL the client used (after trusted proxies' forwarded headers).
+    /// </summary>
+    public string Realm(HttpContext context) => settings.Realm ?? Hosting.DistributionHttp.Url(context, http, TokenEndpoint.V2Path);
 
     public RegistryException Unauthorized(HttpContext context, IEnumerable<RegistryAccess> access, string? error = null, string? message = null)
     {

@@ -1,47 +1,60 @@
 using Microsoft.AspNetCore.Identity;
+using Wharf.Portal.Accounts;
 using Wharf.Portal.Audit;
 using Wharf.Portal.Data;
 
 namespace Wharf.Portal.Access;
 
 /// <summary>The outcome of a credential check: the identity, or a reason that is audited but never shown to the client.</summary>
-public sealed record CredentialCheck(RegistryIdentity? Identity, string? Reason)
+public sealed record CredentialCheck(RegistryIdentity? Identity, string? Reason, TimeSpan? RetryAfter = null)
 {
     public bool Succeeded => Identity is not null;
+    /// <summary>Refused unchecked: too many failures for this account from this address (answer 429).</summary>
+    public bool Throttled => RetryAfter is not null;
 }
 
 /// <summary>
-/// Checks registry credentials: a user name with the user's password (counted against the lockout, as a portal
-/// sign-in is) or with one of the user's access tokens. Refusals are audited; the secret never is.
+/// Checks registry credentials: a user name with the user's password (through <see cref="PasswordVerifier"/>, as a
+/// portal sign-in is) or with one of the user's access tokens; failures of both are counted by the
+/// <see cref="SignInThrottle"/>. Refusals are audited (throttled ones in aggregate, by the throttle); the secret never is.
 /// </summary>
-public sealed class RegistryCredentials(UserManager<PortalUser> users, SignInManager<PortalUser> signIn, AccessTokens tokens, AuditLog audit)
+public sealed class RegistryCredentials(UserManager<PortalUser> users, PasswordVerifier passwords, SignInThrottle throttle, AccessTokens tokens, AuditLog audit)
 {
     public async Task<CredentialCheck> VerifyAsync(string userName, string secret, string? clientAddress, string auditAction, CancellationToken cancellationToken)
     {
-        var check = await CheckAsync(userName, secret, cancellationToken);
-        if (!check.Succeeded)
+        var check = await CheckAsync(userName, secret, clientAddress, cancellationToken);
+        if (!check.Succeeded && !check.Throttled)
             audit.Record(string.IsNullOrWhiteSpace(userName) ? "anonymous" : Shorten(userName), auditAction, AuditOutcome.Failure, detail: check.Reason, clientAddress: clientAddress);
         return check;
     }
 
-    private async Task<CredentialCheck> CheckAsync(string userName, string secret, CancellationToken cancellationToken)
+    private async Task<CredentialCheck> CheckAsync(string userName, string secret, string? clientAddress, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(userName) || string.IsNullOrEmpty(secret) || userName.Length > 256 || secret.Length > 1024)
             return new(null, "malformed credentials");
-        var user = await users.FindByNameAsync(userName);
-        if (user is null) return new(null, "unknown user");
-        if (user.Disabled) return new(null, "account disabled");
 
-        if (AccessTokens.LooksLikeToken(secret))
+        if (!AccessTokens.LooksLikeToken(secret))
         {
-            var token = await tokens.FindActiveAsync(secret, cancellationToken);
-            if (token is null || token.UserId != user.Id) return new(null, "unknown, expired or revoked access token");
-            return new(await IdentityAsync(user, token), null);
+            var password = await passwords.CheckAsync(userName, secret, clientAddress, cancellationToken);
+            return password.User is { } signedIn ? new(await IdentityAsync(signedIn, null), null) : new(null, password.Failure, password.RetryAfter);
         }
 
-        var result = await signIn.CheckPasswordSignInAsync(user, secret, lockoutOnFailure: true);
-        if (result.Succeeded) return new(await IdentityAsync(user, null), null);
-        return new(null, result.IsLockedOut ? "locked out" : result.IsNotAllowed ? "not allowed to sign in" : "wrong password");
+        var verdict = await throttle.CheckAsync(userName, clientAddress, cancellationToken);
+        if (!verdict.Allowed) return new(null, "throttled", verdict.RetryAfter);
+        // The token is looked up whoever the user is, so an unknown name answers no faster than a known one.
+        var token = await tokens.FindActiveAsync(secret, cancellationToken);
+        var user = await users.FindByNameAsync(userName);
+        string? failure = user is null ? "unknown user"
+            : user.Disabled ? "account disabled"
+            : token is null || token.UserId != user.Id ? "unknown, expired or revoked access token"
+            : null;
+        if (failure is not null)
+        {
+            await throttle.RecordFailureAsync(userName, clientAddress, cancellationToken);
+            return new(null, failure);
+        }
+        await throttle.RecordSuccessAsync(userName, clientAddress, cancellationToken);
+        return new(await IdentityAsync(user!, token), null);
     }
 
     /// <summary>

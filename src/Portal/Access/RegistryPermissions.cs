@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Wharf.Portal.Data;
+using Wharf.Registry.Proxy;
 
 namespace Wharf.Portal.Access;
 
@@ -9,7 +10,7 @@ namespace Wharf.Portal.Access;
 /// grants are read into memory and re-read after a change here, or after <see cref="CacheLifetime"/> (another
 /// instance on the same database may have changed them).
 /// </summary>
-public sealed class RegistryPermissions(IDbContextFactory<PortalDbContext> databases, TimeProvider time)
+public sealed class RegistryPermissions(IDbContextFactory<PortalDbContext> databases, TimeProvider time, UpstreamCatalog upstreams)
 {
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(30);
 
@@ -22,7 +23,7 @@ public sealed class RegistryPermissions(IDbContextFactory<PortalDbContext> datab
     {
         if (who is not null && !RepositoryPrefix.Matches(who.TokenPrefix, repository)) return RepositoryActions.None;
         if (who?.IsAdmin == true) return who.TokenActions;
-        var allowed = RepositoryActions.None;
+        var allowed = IsPublicMirror(repository) ? RepositoryActions.Pull : RepositoryActions.None;
         foreach (var grant in await GrantsAsync(cancellationToken))
         {
             if (Applies(grant, who) && RepositoryPrefix.Matches(grant.RepositoryPrefix, repository))
@@ -30,6 +31,14 @@ public sealed class RegistryPermissions(IDbContextFactory<PortalDbContext> datab
         }
         return who is null ? allowed : allowed & who.TokenActions;
     }
+
+    /// <summary>
+    /// A whole-namespace pull-through cache (<c>proxy.remoteurl</c>) of content Wharf fetches without credentials (or
+    /// whose operator allowed anonymous pulls) is public, as a registry:2 mirror is: Docker daemons pull through it
+    /// anonymously. Upstreams under a prefix follow the grants.
+    /// </summary>
+    private bool IsPublicMirror(string repository) =>
+        upstreams.Match(repository) is { Upstream.Definition: { Prefix.Length: 0, RequiresCaller: false } };
 
     /// <summary>Listing every repository name: Admins only, and not with a token limited to some repositories.</summary>
     public static bool CanListCatalog(RegistryIdentity? who) => who is { IsAdmin: true, TokenPrefix: "" } && who.TokenActions.HasFlag(RepositoryActions.Pull);

@@ -11,17 +11,22 @@ namespace Wharf.Portal.Access;
 /// <c>/auth/token</c>, the token endpoint of distribution's token protocol: <c>GET</c> with Basic credentials (a
 /// password or an access token; none for anonymous) and <c>scope</c> parameters, and the OAuth form
 /// <c>POST</c> with <c>grant_type=password</c> or <c>refresh_token</c>. The token grants only what the caller may do
-/// of what was asked for. Refused credentials are audited; rate limiting is applied in front (see AccessSetup).
+/// of what was asked for. Refused credentials are audited; failed ones are throttled (SignInThrottle), successful ones never.
 /// </summary>
 public static class TokenEndpoint
 {
     public const string Path = "/auth/token";
+    /// <summary>The same endpoint under /v2/, where challenges point by default: fronts often proxy only /v2/.</summary>
+    public const string V2Path = "/v2/auth/token";
 
     public static IEndpointRouteBuilder MapTokenEndpoint(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(Path, GetAsync);
-        // Command-line clients post a form without an anti-forgery token; no cookie is read here, so there is nothing to forge.
-        endpoints.MapPost(Path, PostAsync).DisableAntiforgery();
+        foreach (var path in new[] { Path, V2Path })
+        {
+            endpoints.MapGet(path, GetAsync);
+            // Command-line clients post a form without an anti-forgery token; no cookie is read here, so there is nothing to forge.
+            endpoints.MapPost(path, PostAsync).DisableAntiforgery();
+        }
         return endpoints;
     }
 
@@ -39,7 +44,14 @@ public static class TokenEndpoint
                 return;
             }
             var check = await credentials.VerifyAsync(user, secret, Address(context), "token.refused", context.RequestAborted);
-            if (!check.Succeeded)
+            if (check.Throttled)
+            {
+                await ThrottledAsync(context, check.RetryAfter!.Value);
+                return;
+            }
+            // A Docker daemon sends its Docker Hub login to every mirror; credentials Wharf does not know must not
+            // refuse what anonymous callers may do anyway (a public mirror's pulls). docker login (no scope) is refused.
+            if (!check.Succeeded && !await AnonymousMayAllAsync(RegistryScope.ParseAll(query["scope"]), permissions, context.RequestAborted))
             {
                 await RefuseAsync(context, "wrong user name or password");
                 return;
@@ -65,6 +77,11 @@ public static class TokenEndpoint
         {
             case "password":
                 var check = await credentials.VerifyAsync(form["username"].ToString(), form["password"].ToString(), Address(context), "token.refused", context.RequestAborted);
+                if (check.Throttled)
+                {
+                    await ThrottledAsync(context, check.RetryAfter!.Value);
+                    return;
+                }
                 who = check.Identity;
                 break;
             case "refresh_token":
@@ -120,6 +137,18 @@ public static class TokenEndpoint
         await context.Response.WriteAsJsonAsync(body, context.RequestAborted);
     }
 
+    private static async Task<bool> AnonymousMayAllAsync(List<RegistryScope> scopes, RegistryPermissions permissions, CancellationToken cancellationToken)
+    {
+        if (scopes.Count == 0) return false;
+        foreach (var scope in scopes)
+        {
+            if (scope.Type != RegistryScope.RepositoryType || !RepositoryName.IsValid(scope.Name)) return false;
+            var asked = RepositoryActionsText.Parse(scope.Actions);
+            if (asked == RepositoryActions.None || (await permissions.AllowedAsync(null, scope.Name, cancellationToken) & asked) != asked) return false;
+        }
+        return true;
+    }
+
     private static bool ServiceMatches(string? service, AccessSettings settings) =>
         string.IsNullOrEmpty(service) || string.Equals(service, settings.Service, StringComparison.Ordinal);
 
@@ -129,6 +158,14 @@ public static class TokenEndpoint
     private static Task RefuseAsync(HttpContext context, string message) =>
         RegistryErrorWriter.WriteAsync(context, RegistryError.Unauthorized, message, null,
             new Dictionary<string, string> { ["WWW-Authenticate"] = "Basic realm=\"Wharf\", charset=\"UTF-8\"" });
+
+    private static Task ThrottledAsync(HttpContext context, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return RegistryErrorWriter.WriteAsync(context, RegistryError.TooManyRequests,
+            $"too many failed authentications for this account from your address; retry in {seconds} seconds", null,
+            new Dictionary<string, string> { ["Retry-After"] = seconds });
+    }
 
     private static string? Address(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
 }

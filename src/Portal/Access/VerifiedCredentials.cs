@@ -32,6 +32,9 @@ public sealed class VerifiedCredentials(TimeProvider time)
         _entries[Key(user, secret)] = (identity, time.GetUtcNow() + Lifetime);
     }
 
+    /// <summary>Forgets every cached check (the user list changed).</summary>
+    public void Clear() => _entries.Clear();
+
     private string Key(string user, string secret) =>
         Convert.ToBase64String(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(user + "\0" + secret)));
 }

@@ -20,7 +20,7 @@ public sealed record UserChangeResult(bool Succeeded, IReadOnlyList<string> Erro
 /// Users and their roles. Every change is checked against the acting user's role here, on the server, and audited:
 /// a page that merely hides a button is not a permission.
 /// </summary>
-public sealed class UserAdministration(UserManager<PortalUser> users, AuditLog audit)
+public sealed class UserAdministration(UserManager<PortalUser> users, AuditLog audit, UserRecovery recovery, PasswordVerifier passwords)
 {
     public async Task<List<UserSummary>> ListAsync(CancellationToken cancellationToken)
     {
@@ -78,11 +78,15 @@ public sealed class UserAdministration(UserManager<PortalUser> users, AuditLog a
     {
         var (user, refused) = await TargetAsync(actor, userId, "user.reset-password");
         if (user is null) return refused!;
-        var token = await users.GeneratePasswordResetTokenAsync(user);
-        var result = await users.ResetPasswordAsync(user, token, newPassword);
-        if (result.Succeeded) await users.SetLockoutEndDateAsync(user, null);
-        audit.Record(Name(actor)!, "user.reset-password", Outcome(result), target: user.UserName);
-        return UserChangeResult.From(result);
+        return await recovery.ResetPasswordAsync(Name(actor)!, user.UserName!, newPassword, CancellationToken.None);
+    }
+
+    /// <summary>Lets a user sign in again at once: every failure counted against them, from any address, is forgotten.</summary>
+    public async Task<UserChangeResult> UnlockAsync(ClaimsPrincipal actor, string userId)
+    {
+        var (user, refused) = await TargetAsync(actor, userId, "user.unlock");
+        if (user is null) return refused!;
+        return await recovery.UnlockAsync(Name(actor)!, user.UserName!, CancellationToken.None);
     }
 
     public async Task<UserChangeResult> SetRoleAsync(ClaimsPrincipal actor, string userId, string role)
@@ -98,12 +102,24 @@ public sealed class UserAdministration(UserManager<PortalUser> users, AuditLog a
         return UserChangeResult.From(result);
     }
 
-    public async Task<UserChangeResult> ChangeOwnPasswordAsync(ClaimsPrincipal actor, string currentPassword, string newPassword)
+    /// <summary>
+    /// Changes the signed-in user's password. The current password is checked as a sign-in is, throttled per account
+    /// and address, so a borrowed session cannot be used to guess it.
+    /// </summary>
+    public async Task<UserChangeResult> ChangeOwnPasswordAsync(ClaimsPrincipal actor, string currentPassword, string newPassword, string? clientAddress = null)
     {
         var user = await users.GetUserAsync(actor);
         if (user is null) return UserChangeResult.Fail("not signed in");
+        var check = await passwords.CheckAsync(user.UserName!, currentPassword, clientAddress, CancellationToken.None);
+        if (!check.Succeeded)
+        {
+            audit.Record(user.UserName!, "user.change-password", AuditOutcome.Failure, target: user.UserName, detail: check.Failure, clientAddress: clientAddress);
+            return UserChangeResult.Fail(check.Throttled
+                ? $"Too many wrong passwords: try again in {Math.Ceiling(check.RetryAfter!.Value.TotalSeconds)} seconds."
+                : "The current password is wrong.");
+        }
         var result = await users.ChangePasswordAsync(user, currentPassword, newPassword);
-        audit.Record(user.UserName!, "user.change-password", Outcome(result), target: user.UserName);
+        audit.Record(user.UserName!, "user.change-password", Outcome(result), target: user.UserName, clientAddress: clientAddress);
         return UserChangeResult.From(result);
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using Wharf.Registry;
 using Wharf.Registry.Gc;
@@ -27,7 +26,7 @@ public static class GarbageCollectCommand
         var app = WharfHost.Build(hostArgs, configPath, b =>
         {
             // Logs go to standard error, so standard output carries the report alone (as the reference's does).
-            b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [WharfLogging.StandardErrorKey] = "true" });
             customize?.Invoke(b);
         });
         try

@@ -58,6 +58,8 @@ public static class PortalSetup
                 o.Password.RequireNonAlphanumeric = false;
                 o.Password.RequireUppercase = false;
                 o.Password.RequireDigit = false;
+                // Failed passwords never lock an account (anyone could lock anyone out): SignInThrottle slows
+                // guessing per account and address instead. Identity's lockout stays for an explicit lock only.
                 o.Lockout.MaxFailedAccessAttempts = 5;
                 o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
                 o.Lockout.AllowedForNewUsers = true;
@@ -73,6 +75,9 @@ public static class PortalSetup
 
         services.AddSingleton<AuditLog>();
         services.AddHostedService<AuditWriter>();
+        services.AddSingleton(AuditSettings.Bind(builder.Configuration));
+        services.AddSingleton<AuditRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditRetention>());
         services.AddSingleton<LoggingEventSink>();
         services.AddSingleton<IRegistryEventSink, AuditEventSink>();
         services.AddScoped<AuditQueries>();

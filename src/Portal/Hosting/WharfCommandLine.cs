@@ -11,11 +11,14 @@ public static class WharfCommandLine
         usage: wharf [serve] [config.yml] [--key=value ...]
                wharf import [config.yml]
                wharf garbage-collect [--dry-run] [--delete-untagged] [config.yml]
+               wharf copy-to-postgresql [config.yml]   (target: WHARF_TARGET_DATABASE, an empty PostgreSQL database)
         The config file may also be named by REGISTRY_CONFIGURATION_PATH.
         """;
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <param name="error">Where start-up errors go (standard error unless a test captures them).</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter? error = null)
     {
+        error ??= Console.Error;
         var command = args.Length > 0 && !args[0].StartsWith('-') && !args[0].EndsWith(".yml") && !args[0].EndsWith(".yaml") ? args[0] : "serve";
         var rest = command == "serve" && (args.Length == 0 || args[0] != "serve") ? args : args.Skip(1).ToArray();
         // distribution's garbage-collect flags may come before the config file.
@@ -25,7 +28,7 @@ public static class WharfCommandLine
         var hostArgs = rest.SkipWhile(a => !a.StartsWith('-')).ToArray();
         if (configPath is not null && !File.Exists(configPath))
         {
-            await Console.Error.WriteLineAsync($"configuration file not found: {configPath}");
+            await error.WriteLineAsync($"configuration file not found: {configPath}");
             return 2;
         }
 
@@ -36,7 +39,7 @@ public static class WharfCommandLine
         catch (InvalidDataException e)
         {
             // Configuration Wharf cannot honour: say what and why, without a stack trace.
-            await Console.Error.WriteLineAsync($"wharf: configuration error: {e.Message}");
+            await error.WriteLineAsync($"wharf: configuration error: {e.Message}");
             return 2;
         }
     }
@@ -54,6 +57,14 @@ public static class WharfCommandLine
                 return await ImportAsync(hostArgs, configPath);
             case "garbage-collect":
                 return await GarbageCollectCommand.RunAsync(hostArgs, configPath, gcFlags, Console.Out);
+            case "copy-to-postgresql":
+                var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
+                if (configPath is not null)
+                    ((IConfigurationBuilder)builder.Configuration).Add(new Registry.Configuration.DistributionYamlConfigurationSource(Path.GetFullPath(configPath)));
+                ((IConfigurationBuilder)builder.Configuration).Add(new Registry.Configuration.DistributionEnvironmentConfigurationSource());
+                builder.Configuration.AddCommandLine(hostArgs);
+                return await CopyToPostgreSqlCommand.RunAsync(Registry.Configuration.RegistryConfiguration.Bind(builder.Configuration),
+                    Environment.GetEnvironmentVariable(CopyToPostgreSqlCommand.TargetVariable), Console.Out, Console.Error, CancellationToken.None);
             case "help" or "--help" or "-h":
                 Console.WriteLine(Usage);
                 return 0;

@@ -1,8 +1,5 @@
-using System.Net;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Wharf.Portal.Access;
+using Wharf.Portal.Health;
 using Wharf.Registry;
 using Wharf.Registry.Api;
 using Wharf.Registry.Configuration;
@@ -27,21 +24,29 @@ public static partial class WharfHost
         builder.Configuration.AddCommandLine(args);
         customize?.Invoke(builder);
 
+        // Every config.yml key has a stated fate (DistributionKeys): refused ones stop the start here.
+        var review = ConfigurationFates.Review(builder.Configuration);
         var options = RegistryConfiguration.Bind(builder.Configuration);
-        ConfigureLogging(builder, options);
-        ConfigureKestrel(builder, options);
+        var http = HttpSettings.Bind(builder.Configuration);
+        builder.Services.AddSingleton(http);
+        WharfLogging.Configure(builder, options);
+        builder.ConfigureKestrel(options, http);
 
         builder.AddWharfPortal(options);
         builder.Services.AddWharfRegistry(options);
-        builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage");
+        builder.AddWharfHealth();
+        builder.AddWharfMetrics();
 
         var app = builder.Build();
-        foreach (var key in RegistryConfiguration.UnknownKeys(builder.Configuration))
-            LogUnknownKey(app.Logger, key);
+        foreach (var key in review.Ignored) LogIgnoredKey(app.Logger, key.Pattern, key.Note);
+        foreach (var key in review.Unknown) LogUnknownKey(app.Logger, key);
 
+        app.UseDistributionHttp(http, app.Services.GetRequiredService<AccessSettings>());
+        app.UseAccessLog();
         app.UseRegistryAccess();
         app.MapRegistryApi();
-        app.MapHealthChecks("/healthz");
+        app.MapWharfHealth(KestrelSetup.DebugPort(http));
+        app.MapWharfMetrics(http);
         app.MapWharfPortal();
         return app;
     }
@@ -51,53 +56,6 @@ public static partial class WharfHost
         await using var scope = app.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<RegistryDatabaseInitializer>().InitializeAsync(importDistributionData, CancellationToken.None);
         await scope.ServiceProvider.GetRequiredService<Accounts.PortalBootstrapper>().InitializeAsync(CancellationToken.None);
-    }
-
-    private static void ConfigureLogging(WebApplicationBuilder builder, RegistryOptions options)
-    {
-        var level = options.LogLevel?.ToLowerInvariant() switch
-        {
-            "debug" => LogLevel.Debug,
-            "info" => LogLevel.Information,
-            "warn" or "warning" => LogLevel.Warning,
-            "error" => LogLevel.Error,
-            _ => (LogLevel?)null,
-        };
-        // log.level overrides appsettings.json's default level (a rule there would win over SetMinimumLevel).
-        if (level is { } l)
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = l.ToString() });
-        // Request-level framework logs would repeat every blob request; the registry logs its own events.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
-    }
-
-    private static void ConfigureKestrel(WebApplicationBuilder builder, RegistryOptions options)
-    {
-        var (address, port) = ParseAddress(options.HttpAddress);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = 64 * 1024; // raised per request for uploads and manifests
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
-            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
-            // A client that trickles a body slower than this is cut off (slowloris); a layer upload is far faster.
-            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(10));
-            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-            void Configure(ListenOptions listen)
-            {
-                if (options.TlsCertificate is null || options.TlsKey is null) return;
-                var certificate = X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey);
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.UseHttps(https =>
-                {
-                    https.ServerCertificate = certificate;
-                    https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
-                });
-            }
-            if (address is null) kestrel.ListenAnyIP(port, Configure);
-            else if (address == "localhost") kestrel.ListenLocalhost(port, Configure);
-            else kestrel.Listen(IPAddress.Parse(address), port, Configure);
-        });
     }
 
     /// <summary>distribution's http.addr: ":5000", "0.0.0.0:5000", "localhost:5000" or "[::1]:5000".</summary>
@@ -110,6 +68,9 @@ public static partial class WharfHost
         return (host.Length == 0 || host is "0.0.0.0" or "::" ? null : host, port);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Configuration key '{Key}' is not used by Wharf; ignored")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Configuration key '{Key}' is not one of distribution's configuration keys (a typo?); ignored")]
     private static partial void LogUnknownKey(ILogger logger, string key);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Configuration key {Key} is accepted and ignored: {Reason}")]
+    private static partial void LogIgnoredKey(ILogger logger, string key, string reason);
 }

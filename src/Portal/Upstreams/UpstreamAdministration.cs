@@ -8,7 +8,10 @@ using Wharf.Registry.Proxy;
 
 namespace Wharf.Portal.Upstreams;
 
-/// <summary>What an Admin enters for an upstream. An empty password on an edit keeps the stored one (the field is write-only).</summary>
+/// <summary>
+/// What an Admin enters for an upstream. An empty password on an edit keeps the stored one (the field is write-only),
+/// unless the URL moves to another origin.
+/// </summary>
 public sealed class UpstreamInput
 {
     public long? Id { get; set; }
@@ -61,9 +64,15 @@ public sealed class UpstreamAdministration(
         var record = input.Id is { } id ? await db.Upstreams.FirstOrDefaultAsync(u => u.Id == id, cancellationToken) : null;
         if (input.Id is not null && record is null) return "that upstream no longer exists";
         var username = string.IsNullOrWhiteSpace(input.Username) ? null : input.Username.Trim();
+        // The stored password stays with the origin it was entered for: a URL moved to another host (or port, or from
+        // HTTPS to HTTP) without the password typed again drops it, so it is never sent to the new address.
+        var keepsOrigin = record is not null && Uri.TryCreate(record.Url, UriKind.Absolute, out var before)
+            && Uri.TryCreate(input.Url?.Trim(), UriKind.Absolute, out var after) && UpstreamOrigin.Same(before, after);
         var password = string.IsNullOrEmpty(input.Password)
-            ? (username is null ? null : record?.ProtectedPassword is { } stored ? source.PasswordProtector.Unprotect(stored) : null)
+            ? (username is null || !keepsOrigin ? null : record?.ProtectedPassword is { } stored ? source.PasswordProtector.Unprotect(stored) : null)
             : input.Password;
+        if (username is not null && password is null && record?.ProtectedPassword is not null && !keepsOrigin)
+            return "the URL now points to another host: enter the password again (the stored one is only ever sent to the host it was entered for)";
         UpstreamDefinition definition;
         try
         {

@@ -9,6 +9,7 @@ using Wharf.Registry.Auth;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Content;
 using Wharf.Registry.Proxy;
+using Wharf.Registry.Storage;
 
 namespace Wharf.Registry.Api;
 
@@ -58,6 +59,8 @@ public static partial class RegistryEndpoints
         {
             var route = RegistryRoute.Match(context.Request.Path.Value ?? "")
                 ?? throw new RegistryException(RegistryError.NotFound, "no such registry endpoint");
+            // The framework's request metrics see one route (/v2/{**path}); this tells manifests from blobs and uploads.
+            context.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(new("wharf.route", route.Kind.ToString().ToLowerInvariant()));
             if (route.Kind is not (RouteKind.Base or RouteKind.Catalog) && !RepositoryName.IsValid(route.Name))
                 throw new RegistryException(RegistryError.NameInvalid, $"invalid repository name '{Truncate(route.Name)}'");
             if (!Operations.TryGetValue((route.Kind, context.Request.Method.ToUpperInvariant()), out var operation))
@@ -102,7 +105,13 @@ public static partial class RegistryEndpoints
         {
             // The client went away; nothing to answer.
         }
-        catch (IOException e) when (!context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (StorageFault.ToRegistryException(e) is { } fault)
+        {
+            // A full or read-only disk: say which, never the runtime's message (it names server paths).
+            LogStorageFault(Logger(context), context.Request.Method, context.Request.Path, context.TraceIdentifier, e.Message);
+            await RegistryErrorWriter.WriteAsync(context, fault.Error, fault.Message, null);
+        }
+        catch (UpstreamReadException e) when (!context.RequestAborted.IsCancellationRequested)
         {
             // Content failed before any of it was sent (an upstream fetch that broke off or did not verify): say so.
             await RegistryErrorWriter.WriteAsync(context, RegistryError.Unavailable, e.Message, null);
@@ -111,7 +120,18 @@ public static partial class RegistryEndpoints
         {
             // The client went away mid-body.
         }
+        catch (Exception e)
+        {
+            // Anything else: the spec's error body, never an empty 500, with an id to find the details in the log.
+            var id = context.TraceIdentifier;
+            LogUnexpected(Logger(context), e, context.Request.Method, context.Request.Path, id);
+            await RegistryErrorWriter.WriteAsync(context, RegistryError.Internal,
+                $"unexpected error; the operator can find it in Wharf's log under request id {id}", new { requestId = id });
+        }
     }
+
+    private static ILogger Logger(HttpContext context) =>
+        context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RegistryEndpoints));
 
     /// <summary>Blob uploads may be any size (they stream to disk); everything else is small and capped.</summary>
     private static void SetBodyLimit(HttpContext context, RouteKind kind, RegistryOptions options)
@@ -125,6 +145,12 @@ public static partial class RegistryEndpoints
             _ => 64 * 1024,
         };
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed unexpectedly (request id {RequestId})")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string path, string requestId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} refused: storage full or read-only (request id {RequestId}): {Message}")]
+    private static partial void LogStorageFault(ILogger logger, string method, string path, string requestId, string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} failed after its response had started; the connection was cut: {Message}")]
     private static partial void LogAborted(ILogger logger, string method, string path, string message);

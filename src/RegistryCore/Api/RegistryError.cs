@@ -26,6 +26,12 @@ public sealed record RegistryError(string Code, int Status, string Message)
     public static readonly RegistryError ManifestTooLarge = new("MANIFEST_INVALID", 413, "manifest too large");
     public static readonly RegistryError Unavailable = new("UNAVAILABLE", 503, "service unavailable");
     public static readonly RegistryError PaginationNumberInvalid = new("PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested");
+    /// <summary>The disk holding blobs or metadata is full: nothing was stored; pulls and deletes still work.</summary>
+    public static readonly RegistryError StorageFull = new("UNAVAILABLE", 507, "the registry's storage is full: nothing was stored; ask the operator to free space (deletes and garbage collection still work)");
+    /// <summary>The data directory became read-only: pulls still work.</summary>
+    public static readonly RegistryError StorageReadOnly = new("UNSUPPORTED", 405, "the registry's storage is read-only: pulls work, pushes and deletes do not");
+    /// <summary>Anything the engine did not expect: the spec's body, with a request id that is also in the log.</summary>
+    public static readonly RegistryError Internal = new("UNKNOWN", 500, "unknown error");
     /// <summary>A route that is not part of the API.</summary>
     public static readonly RegistryError NotFound = new("NOT_FOUND", 404, "not found");
     public static readonly RegistryError MethodNotAllowed = new("UNSUPPORTED", 405, "method not allowed for this route");

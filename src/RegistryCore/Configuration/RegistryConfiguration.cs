@@ -3,28 +3,12 @@ using Microsoft.Extensions.Configuration;
 namespace Wharf.Registry.Configuration;
 
 /// <summary>
-/// Maps distribution's configuration keys (section "registry") onto <see cref="RegistryOptions"/>, and tells which
-/// keys Wharf does not use so the host can log them (unknown keys are never fatal).
+/// Maps distribution's configuration keys (section "registry") onto <see cref="RegistryOptions"/>; which keys are
+/// honoured, ignored or refused is <see cref="DistributionKeys"/>'s table.
 /// </summary>
 public static class RegistryConfiguration
 {
     public const string Section = "registry";
-
-    /// <summary>Keys Wharf reads. Prefix entries (ending in ':') cover a whole subtree.</summary>
-    private static readonly string[] KnownKeys =
-    [
-        "version", "configuration:path",
-        "log:level", "log:formatter", "log:fields:", "log:accesslog:",
-        "http:addr", "http:tls:certificate", "http:tls:key", "http:secret", "http:host", "http:prefix", "http:headers:", "http:net",
-        "storage:filesystem:rootdirectory", "storage:filesystem:maxthreads", "storage:delete:enabled",
-        "storage:maintenance:uploadpurging:enabled", "storage:maintenance:uploadpurging:age",
-        "storage:maintenance:uploadpurging:interval", "storage:maintenance:uploadpurging:dryrun",
-        "storage:maintenance:readonly:enabled", "storage:cache:", "storage:redirect:",
-        "proxy:remoteurl", "proxy:username", "proxy:password", "proxy:ttl",
-        "auth:htpasswd:", "auth:token:", "auth:silly:",
-        "health:storagedriver:",
-        "database:enabled", "database:host", "database:port", "database:user", "database:password", "database:dbname", "database:sslmode",
-    ];
 
     public static RegistryOptions Bind(IConfiguration configuration, RegistryOptions? into = null)
     {
@@ -41,7 +25,7 @@ public static class RegistryConfiguration
         options.UploadPurgingDryRun = Bool(registry["storage:maintenance:uploadpurging:dryrun"]) ?? options.UploadPurgingDryRun;
         options.UploadPurgingAge = Duration(registry["storage:maintenance:uploadpurging:age"], "storage.maintenance.uploadpurging.age") ?? options.UploadPurgingAge;
         options.UploadPurgingInterval = Duration(registry["storage:maintenance:uploadpurging:interval"], "storage.maintenance.uploadpurging.interval") ?? options.UploadPurgingInterval;
-        options.LogLevel = NonEmpty(registry["log:level"]) ?? options.LogLevel;
+        options.LogLevel = NonEmpty(registry["log:level"]) ?? NonEmpty(registry["loglevel"]) ?? options.LogLevel;
         options.Proxy.RemoteUrl = NonEmpty(registry["proxy:remoteurl"]) ?? options.Proxy.RemoteUrl;
         options.Proxy.Username = NonEmpty(registry["proxy:username"]) ?? options.Proxy.Username;
         options.Proxy.Password = NonEmpty(registry["proxy:password"]) ?? options.Proxy.Password;
@@ -70,18 +54,6 @@ public static class RegistryConfiguration
             });
         }
         return options;
-    }
-
-    /// <summary>Keys under "registry" that Wharf does not read, in config.yml's dotted form.</summary>
-    public static IEnumerable<string> UnknownKeys(IConfiguration configuration)
-    {
-        foreach (var (key, _) in configuration.GetSection(Section).AsEnumerable(makePathsRelative: true))
-        {
-            var lower = key.ToLowerInvariant();
-            if (configuration.GetSection(Section).GetSection(key).GetChildren().Any()) continue;
-            if (KnownKeys.Any(k => k.EndsWith(':') ? lower.StartsWith(k, StringComparison.Ordinal) : lower == k)) continue;
-            yield return lower.Replace(':', '.');
-        }
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

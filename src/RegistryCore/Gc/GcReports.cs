@@ -54,8 +54,8 @@ public sealed class GcReports(RegistryDbContext db)
     }
 
     /// <summary>
-    /// Runs still marked running that began before <paramref name="startedBefore"/> (this process's start) belong to a
-    /// process that died. A run that is in fact alive in another process writes its real state when it ends.
+    /// Runs still marked running that began before <paramref name="startedBefore"/>: called by the holder of the "gc"
+    /// lease, which no live run can be without, so they belong to a process that died.
     /// </summary>
     public Task<int> MarkInterruptedAsync(DateTime startedBefore, CancellationToken cancellationToken) =>
         db.GcRuns.Where(r => r.State == GcRunState.Running && r.StartedAt < startedBefore)

@@ -13,6 +13,8 @@ public sealed record ImportReport(int Repositories, int Manifests, int Tags, int
 /// <summary>
 /// Reads distribution's <c>repositories/</c> tree (tag links, manifest revisions, layer links) into Wharf's metadata,
 /// so a data directory written by registry:2 is served as it is. Blobs are not copied or moved: both layouts share them.
+/// Every blob is hashed before it is recorded: a blob file whose bytes are not its digest's (damaged, replaced, or a
+/// link out of the store) is skipped and named in the log, never served as that digest.
 /// </summary>
 public sealed partial class DistributionImporter(RegistryDbContext db, IStorageDriver driver, ILogger<DistributionImporter> logger)
 {
@@ -20,6 +22,10 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IStorageD
 
     public async Task<bool> HasDistributionTreeAsync(CancellationToken cancellationToken) =>
         await driver.StatAsync(StorageLayout.Repositories, cancellationToken) is { IsDirectory: true };
+
+    /// <summary>Digests verified in this run, so a layer shared by many repositories is hashed once.</summary>
+    private readonly Dictionary<string, long?> _verified = new(StringComparer.Ordinal);
+    private long _verifiedBytes;
 
     public async Task<ImportReport> ImportAsync(CancellationToken cancellationToken)
     {
@@ -34,6 +40,7 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IStorageD
             skipped += result.Skipped;
             LogRepository(logger, name, result.Manifests, result.Tags, result.Layers);
         }
+        LogVerified(logger, _verified.Count, _verifiedBytes, _verified.Count(v => v.Value is null));
         var report = new ImportReport(repositories, manifests, tags, layers, skipped);
         LogDone(logger, report.Repositories, report.Manifests, report.Tags, report.Layers, report.Skipped);
         return report;
@@ -99,6 +106,7 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IStorageD
         if (await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == text, cancellationToken)) return true;
         var bytes = await new BlobStore(driver).ReadAllAsync(digest, MaxManifestBytes, cancellationToken);
         if (bytes is null) { LogMissing(logger, repository, text); return false; }
+        if (Digest.Compute(digest.Algorithm, bytes) != digest) { LogMismatch(logger, repository, text); return false; }
         ParsedManifest parsed;
         try
         {
@@ -139,8 +147,32 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IStorageD
         return Digest.TryParse(text, out var digest) ? digest : null;
     }
 
-    private async Task<long?> BlobSizeAsync(Digest digest, CancellationToken cancellationToken) =>
-        (await driver.StatAsync(StorageLayout.BlobData(digest), cancellationToken)) is { IsDirectory: false } e ? e.Size : null;
+    /// <summary>The blob's size once its bytes are verified against its digest; null when missing or different.</summary>
+    private async Task<long?> BlobSizeAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        var text = digest.ToString();
+        if (_verified.TryGetValue(text, out var known)) return known;
+        var size = await new BlobStore(driver).VerifyAsync(digest, cancellationToken);
+        _verified[text] = size;
+        if (size is null) LogBlobRefused(logger, text);
+        else _verifiedBytes += size.Value;
+        if (_verified.Count % ProgressEvery == 0) LogProgress(logger, _verified.Count, _verifiedBytes);
+        return size;
+    }
+
+    private const int ProgressEvery = 200;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Import: verified {Blobs} blobs so far ({Bytes} bytes)")]
+    private static partial void LogProgress(ILogger logger, int blobs, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Import: verified {Blobs} blobs ({Bytes} bytes) against their digests; {Refused} refused")]
+    private static partial void LogVerified(ILogger logger, int blobs, long bytes, int refused);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Import: blob {Digest} is missing, leads outside the store, or its content does not match its digest; it is not served")]
+    private static partial void LogBlobRefused(ILogger logger, string digest);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Import: {Repository} manifest {Digest} does not match its digest; skipped")]
+    private static partial void LogMismatch(ILogger logger, string repository, string digest);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Imported {Repository}: {Manifests} manifests, {Tags} tags, {Layers} layers")]
     private static partial void LogRepository(ILogger logger, string repository, int manifests, int tags, int layers);

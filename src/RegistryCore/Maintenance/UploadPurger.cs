@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Metadata;
 using Wharf.Registry.Storage;
+using Wharf.Registry.Cluster;
 
 namespace Wharf.Registry.Maintenance;
 
@@ -15,6 +16,7 @@ namespace Wharf.Registry.Maintenance;
 /// </summary>
 public sealed partial class UploadPurger(
     IServiceScopeFactory scopes,
+    ClusterLeases leases,
     IStorageDriver driver,
     IOptions<RegistryOptions> options,
     ILogger<UploadPurger> logger) : BackgroundService
@@ -31,7 +33,9 @@ public sealed partial class UploadPurger(
         {
             try
             {
-                await PurgeAsync(DateTime.UtcNow, stoppingToken);
+                // Once at a time across the instances sharing the metadata: whoever holds the lease purges.
+                await using var lease = await leases.TryAcquireAsync("upload-purging", stoppingToken);
+                if (lease is not null) await PurgeAsync(DateTime.UtcNow, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -22,7 +22,7 @@ internal sealed class GrowingBlobStream(BlobFetch fetch, BlobStore store) : Stre
             if (completed.IsFaulted)
             {
                 var cause = completed.Exception?.InnerException;
-                throw new IOException($"fetching blob {fetch.Digest} from upstream '{fetch.Match.Upstream.Name}' failed: {cause?.Message}", cause);
+                throw new UpstreamReadException($"fetching blob {fetch.Digest} from upstream '{fetch.Match.Upstream.Name}' failed: {cause?.Message}", cause);
             }
             var succeeded = completed.IsCompletedSuccessfully;
             var limit = succeeded ? fetch.Written : fetch.Written - 1;
@@ -37,7 +37,7 @@ internal sealed class GrowingBlobStream(BlobFetch fetch, BlobStore store) : Stre
                         _position += read;
                         return read;
                     }
-                    if (succeeded) throw new IOException($"blob {fetch.Digest} ended after {_position} of {limit} bytes");
+                    if (succeeded) throw new UpstreamReadException($"blob {fetch.Digest} ended after {_position} of {limit} bytes");
                 }
             }
             else if (succeeded)

@@ -116,11 +116,12 @@ public sealed class UpstreamAuthenticator(UpstreamDefinition upstream, HttpClien
     }
 
     /// <summary>
-    /// The realm gets the password only over HTTPS, or on the upstream's own host: an upstream must not be able to
-    /// send Wharf's credentials to an arbitrary plain-HTTP address.
+    /// The realm gets the password only over HTTPS, or at the upstream's own origin (scheme, host and port): an
+    /// upstream must not be able to send Wharf's credentials in clear to another address, not even another port of
+    /// its own host.
     /// </summary>
     private bool MayReceiveCredentials(Uri realm) =>
-        realm.Scheme == "https" || string.Equals(realm.Host, upstream.Url.Host, StringComparison.OrdinalIgnoreCase);
+        realm.Scheme == Uri.UriSchemeHttps || UpstreamOrigin.Same(realm, upstream.Url);
 
     private CachedToken ParseToken(byte[] body, DateTimeOffset now)
     {

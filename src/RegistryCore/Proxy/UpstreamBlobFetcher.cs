@@ -51,18 +51,16 @@ public sealed partial class UpstreamBlobFetcher(
     }
 
     /// <summary>
-    /// A blob's size for a HEAD through the cache: from a fetch under way, else from the upstream (which must have the
-    /// blob in this repository before Wharf serves it there). If the store already holds the bytes, it is linked now.
+    /// A blob's size for a HEAD through the cache: from a fetch under way, else as the upstream states it. Nothing is
+    /// linked: the upstream's word is not proof that it holds those bytes, and the store may hold them for a private
+    /// repository (linking on a HEAD would hand them to whoever may pull the cache).
     /// </summary>
     /// <returns>Null when the upstream does not have it.</returns>
     public async Task<long?> StatAsync(UpstreamMatch match, Digest digest, CancellationToken cancellationToken)
     {
         if (_fetches.TryGetValue((match.Upstream.Name, match.RemoteName, digest), out var running))
             return await running.Started.WaitAsync(cancellationToken);
-        var size = await match.Client.HeadBlobAsync(match.RemoteName, digest, cancellationToken);
-        if (size is { } s && await store.SizeAsync(digest, cancellationToken) == s)
-            await metadata.LinkBlobAsync(match, digest, s, cancellationToken);
-        return size;
+        return await match.Client.HeadBlobAsync(match.RemoteName, digest, cancellationToken);
     }
 
     private async Task RunAsync((string, string, Digest) key, BlobFetch fetch)
@@ -93,27 +91,21 @@ public sealed partial class UpstreamBlobFetcher(
     }
 
     /// <summary>
-    /// No GET when it is not needed: the blob may have been linked by a fetch that finished a moment ago, or be in the
-    /// store for another repository (then the upstream is asked, with a HEAD, whether this repository has it).
+    /// No GET when the blob was linked to this cached repository by a fetch that finished a moment ago. A blob that is
+    /// in the store only for other repositories is fetched and verified like any other: that this upstream has it is
+    /// known only once it has sent those bytes.
     /// </summary>
     private async Task<long?> ReuseStoredAsync(BlobFetch fetch, CancellationToken cancellationToken)
     {
         var stored = await store.SizeAsync(fetch.Digest, cancellationToken);
         if (stored is null) return null;
-        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        {
-            var text = fetch.Digest.ToString();
-            var linked = await (from rb in db.RepositoryBlobs
-                                join r in db.Repositories on rb.RepositoryId equals r.Id
-                                where r.Name == fetch.Match.LocalName && rb.Digest == text
-                                select rb).AnyAsync(cancellationToken);
-            if (linked) return stored;
-        }
-        var remote = await fetch.Match.Client.HeadBlobAsync(fetch.Match.RemoteName, fetch.Digest, cancellationToken)
-            ?? throw NotFound(fetch);
-        if (remote != stored) return null;
-        // Gone meanwhile (garbage collection): fetch it after all.
-        return await metadata.LinkBlobAsync(fetch.Match, fetch.Digest, stored.Value, cancellationToken) ? stored : null;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var text = fetch.Digest.ToString();
+        var linked = await (from rb in db.RepositoryBlobs
+                            join r in db.Repositories on rb.RepositoryId equals r.Id
+                            where r.Name == fetch.Match.LocalName && rb.Digest == text
+                            select rb).AnyAsync(cancellationToken);
+        return linked ? stored : null;
     }
 
     private async Task<long> DownloadAsync(BlobFetch fetch, CancellationTokenSource cancellation)

@@ -83,8 +83,6 @@ public sealed partial class UpstreamCatalog : IDisposable
     /// <c>?ns=&lt;host&gt;</c> is moved under the prefix of the upstream for that host (<c>library/nginx?ns=docker.io</c>
     /// becomes <c>hub/library/nginx</c>), so it is cached in the same place as a pull by prefix.
     /// </summary>
-    /// <exception cref="RegistryException">NAME_UNKNOWN when <c>ns</c> names a registry this one does not mirror but a
-    /// whole-namespace mirror would otherwise answer with another registry's content.</exception>
     public (RegistryRoute Route, UpstreamMatch? Match) Route(RegistryRoute route, string? ns)
     {
         if (route.Kind is RouteKind.Base or RouteKind.Catalog || _upstreams.Count == 0) return (route, null);
@@ -92,12 +90,9 @@ public sealed partial class UpstreamCatalog : IDisposable
         if (string.IsNullOrEmpty(ns) || match is { Definition.Prefix.Length: > 0 }) return (route, match);
 
         var byHost = _upstreams.FirstOrDefault(u => u.Definition.MatchesHost(ns));
-        if (byHost is null)
-        {
-            if (match is not null)
-                throw new RegistryException(RegistryError.NameUnknown, $"this registry does not mirror {ns}");
-            return (route, null);
-        }
+        // A whole-namespace mirror answers whatever ns names, as registry:2 does: its upstream is often itself a
+        // mirror of docker.io under another host name, and containerd sends ns=docker.io.
+        if (byHost is null) return (route, match);
         var name = byHost.Definition.Prefix.Length == 0 ? route.Name : $"{byHost.Definition.Prefix}/{route.Name}";
         if (!RepositoryName.IsValid(name)) return (route, match);
         var rerouted = route with { Name = name };

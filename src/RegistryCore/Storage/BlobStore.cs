@@ -30,6 +30,20 @@ public sealed class BlobStore(IStorageDriver driver)
         return buffer.ToArray();
     }
 
+    /// <summary>
+    /// Whether the stored bytes hash to <paramref name="digest"/> (content that was not written through Wharf: an
+    /// imported registry:2 directory).
+    /// </summary>
+    /// <returns>The blob's size when it matches; null when it is missing or its content is something else.</returns>
+    public async Task<long?> VerifyAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        if (await SizeAsync(digest, cancellationToken) is null) return null;
+        using var hash = IncrementalHash.CreateHash(digest.HashAlgorithmName);
+        await using var stream = await OpenReadAsync(digest, cancellationToken);
+        var size = await HashingCopy.CopyAsync(stream, Stream.Null, hash, cancellationToken);
+        return Digest.FromHash(digest.Algorithm, hash.GetHashAndReset()) == digest ? size : null;
+    }
+
     /// <summary>Writes small content that is already in memory (manifests) under its digest.</summary>
     public async Task PutAsync(Digest digest, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {

@@ -9,11 +9,14 @@ namespace Wharf.Registry.Storage;
 public sealed class FileSystemStorageDriver : IStorageDriver
 {
     private readonly string _root;
+    private readonly string _realRoot;
 
     public FileSystemStorageDriver(string rootDirectory)
     {
         _root = Path.GetFullPath(rootDirectory);
         Directory.CreateDirectory(_root);
+        // The root itself may be a link (a data directory on another disk); what is under it may not leave it.
+        _realRoot = ContainedPath.RealPath(_root) ?? throw new IOException($"the storage root {_root} is a loop of symbolic links");
     }
 
     public string Name => "filesystem";
@@ -22,7 +25,8 @@ public sealed class FileSystemStorageDriver : IStorageDriver
 
     public Task<StorageEntry?> StatAsync(string path, CancellationToken cancellationToken)
     {
-        var full = Resolve(path);
+        var full = ResolveForReading(path);
+        if (full is null) return Task.FromResult<StorageEntry?>(null);
         var file = new FileInfo(full);
         if (file.Exists) return Task.FromResult<StorageEntry?>(new StorageEntry(path, file.Length, file.LastWriteTimeUtc, false));
         var dir = new DirectoryInfo(full);
@@ -32,7 +36,9 @@ public sealed class FileSystemStorageDriver : IStorageDriver
 
     public Task<Stream> OpenReadAsync(string path, CancellationToken cancellationToken)
     {
-        var stream = new FileStream(Resolve(path), new FileStreamOptions
+        // A path that leads outside the root is reported as missing, as StatAsync does.
+        var full = ResolveForReading(path) ?? throw new FileNotFoundException("no such object in the store", path);
+        var stream = new FileStream(full, new FileStreamOptions
         {
             Mode = FileMode.Open,
             Access = FileAccess.Read,
@@ -101,6 +107,17 @@ public sealed class FileSystemStorageDriver : IStorageDriver
         if (!full.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal) && full != _root)
             throw new ArgumentException("storage path escapes the root", nameof(path));
         return full;
+    }
+
+    /// <summary>
+    /// <see cref="Resolve"/>, then the real path with links followed, which must stay inside the root: an object whose
+    /// path leads elsewhere is treated as absent (null), never read. Reads and stats use the real path, so a link's
+    /// own size is never taken for its target's.
+    /// </summary>
+    private string? ResolveForReading(string path)
+    {
+        var real = ContainedPath.RealPath(Resolve(path));
+        return real is not null && (real == _realRoot || real.StartsWith(_realRoot + "/", StringComparison.Ordinal)) ? real : null;
     }
 
     private sealed class FileWriter(FileStream stream) : StorageWriter

@@ -31,12 +31,22 @@ public sealed class AccessHost : IAsyncLifetime
     private readonly ConcurrentQueue<string> _log = new();
 
     public AccessHost(string mode = "token", params string[] settings)
+        : this(null, mode, settings)
+    {
+    }
+
+    /// <param name="configure">More changes to the host before it is built (a clock, a counting password hasher).</param>
+    public AccessHost(Action<WebApplicationBuilder>? configure, string mode = "token", params string[] settings)
     {
         Host = new RegistryTestHost
         {
             AuthMode = mode,
             Settings = ["--WHARF_ADMIN_USER=" + AdminUser, "--WHARF_ADMIN_PASSWORD=" + AdminPassword, "--Logging:LogLevel:Default=Debug", .. settings],
-            Configure = b => b.Logging.AddProvider(new CapturingLoggerProvider(_log)),
+            Configure = b =>
+            {
+                b.Logging.AddProvider(new CapturingLoggerProvider(_log));
+                configure?.Invoke(b);
+            },
         };
     }
 

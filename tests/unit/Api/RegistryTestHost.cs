@@ -23,9 +23,13 @@ public sealed class RegistryTestHost : IAsyncLifetime
 
     /// <summary>
     /// Wharf:Auth:Mode. The API, storage and GC tests test the protocol, not access control, so they run with
-    /// authentication off ("none"); the access tests (tests/unit/Access) and the hostile corpus set "token" or "basic".
+    /// authentication off ("none"); the access tests (tests/unit/Access) and the hostile corpus set "token" or "basic";
+    /// "" leaves it unset (for auth sections of config.yml, such as auth.htpasswd).
     /// </summary>
     public string AuthMode { get; init; } = "none";
+
+    /// <summary>SQLite whatever this run of the suite uses (for tests of moving from SQLite).</summary>
+    public bool ForceSqlite { get; init; }
 
     /// <summary>More settings, as <c>--key=value</c> arguments (e.g. <c>--Wharf:GarbageCollection:GracePeriod=00:00:02</c>).</summary>
     public IReadOnlyList<string> Settings { get; init; } = [];
@@ -66,13 +70,13 @@ public sealed class RegistryTestHost : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(RootDirectory);
-        _database = await TestDatabase.ForThisRunAsync();
+        _database = ForceSqlite ? TestDatabase.Sqlite : await TestDatabase.ForThisRunAsync();
         string[] args =
         [
             .. _database.HostSettings,
             "--registry:storage:filesystem:rootdirectory=" + RootDirectory,
             "--registry:storage:delete:enabled=" + (DeleteEnabled ? "true" : "false"),
-            "--Wharf:Auth:Mode=" + AuthMode,
+            .. (AuthMode.Length > 0 ? ["--Wharf:Auth:Mode=" + AuthMode] : Array.Empty<string>()),
             .. Settings,
         ];
         _app = WharfHost.Build(args, null, b =>

@@ -119,14 +119,19 @@ public sealed class RegistryConfigurationTests : IDisposable
     }
 
     [Fact]
-    public void UnknownKeys_reports_only_keys_Wharf_does_not_read() =>
-        Assert.Equal(["madeup", "notifications.foo"], RegistryConfiguration.UnknownKeys(Build(Environment)).Order());
+    public void Review_reports_keys_distribution_does_not_have_and_the_ignored_ones()
+    {
+        var review = ConfigurationFates.Review(Build(Environment));
+        Assert.Equal(["madeup", "notifications.foo"], review.Unknown.Order());
+        Assert.Equal(["storage.cache.blobdescriptor"], review.Ignored.Select(k => k.Pattern));
+    }
 
     [Fact]
-    public void Unknown_environment_keys_are_reported_in_dotted_form()
+    public void A_storage_driver_Wharf_lacks_refuses_to_start_even_from_the_environment()
     {
-        var environment = new Dictionary<string, string> { ["REGISTRY_STORAGE_S3_BUCKET"] = "b" };
-        Assert.Equal(["madeup", "notifications.foo", "storage.s3.bucket"], RegistryConfiguration.UnknownKeys(Build(environment)).Order());
+        var environment = new Dictionary<string, string> { ["REGISTRY_STORAGE_GCS_BUCKET"] = "b" };
+        var e = Assert.Throws<InvalidDataException>(() => ConfigurationFates.Review(Build(environment)));
+        Assert.Contains("storage.gcs.bucket: this storage driver is not available in Wharf", e.Message);
     }
 
     [Fact]

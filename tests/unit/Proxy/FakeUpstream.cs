@@ -42,6 +42,9 @@ public sealed partial class FakeUpstream : IAsyncDisposable
 
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The token realm named in the Bearer challenge; this upstream's own <c>/token</c> unless set.</summary>
+    public string? Realm { get; set; }
+
     /// <summary>Answer every request with 503.</summary>
     public bool Failing { get; set; }
 
@@ -165,7 +168,7 @@ public sealed partial class FakeUpstream : IAsyncDisposable
         {
             response.StatusCode = 401;
             response.Headers.WWWAuthenticate = Bearer is not null
-                ? $"Bearer realm=\"{Url}/token\",service=\"fake\",scope=\"repository:{repository}:pull\""
+                ? $"Bearer realm=\"{Realm ?? Url + "/token"}\",service=\"fake\",scope=\"repository:{repository}:pull\""
                 : "Basic realm=\"fake\"";
             return;
         }

@@ -91,13 +91,16 @@ public sealed class UpstreamCatalogTests : IDisposable
     }
 
     [Fact]
-    public void A_whole_namespace_mirror_does_not_answer_for_a_registry_it_does_not_mirror()
+    public void A_whole_namespace_mirror_answers_whatever_ns_names_as_registry_2_does()
     {
-        using var catalog = Catalog(new EditableSource(Upstream("proxy", "", "https://registry-1.docker.io")));
-        var route = new RegistryRoute(RouteKind.Manifest, "owner/tool", "1");
-        Assert.Equal("owner/tool", catalog.Route(route, "docker.io").Route.Name);
-        var e = Assert.Throws<RegistryException>(() => catalog.Route(route, "ghcr.io"));
-        Assert.Equal(RegistryError.NameUnknown, e.Error);
+        using var catalog = Catalog(new EditableSource(Upstream("proxy", "", "https://mirror.example.com")));
+        var route = new RegistryRoute(RouteKind.Manifest, "library/nginx", "1");
+        foreach (var ns in new[] { "docker.io", "ghcr.io", "mirror.example.com" })
+        {
+            var (routed, match) = catalog.Route(route, ns);
+            Assert.Equal("library/nginx", routed.Name);
+            Assert.Equal("proxy", match?.Upstream.Name);
+        }
     }
 
     [Fact]

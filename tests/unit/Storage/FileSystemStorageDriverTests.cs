@@ -54,4 +54,31 @@ public sealed class FileSystemStorageDriverTests : StorageDriverContract, IDispo
         await Assert.ThrowsAsync<ArgumentException>(() => _driver.MoveAsync("inside", "../outside", CancellationToken.None));
         Assert.Equal("secret", File.ReadAllText(_dir.Combine("outside")));
     }
+
+    [Fact]
+    public async Task Links_that_lead_out_of_the_root_are_not_followed()
+    {
+        File.WriteAllText(_dir.Combine("outside"), "secret");
+        Directory.CreateDirectory(_dir.Combine("root", "blobs"));
+        File.CreateSymbolicLink(_dir.Combine("root", "blobs", "file"), _dir.Combine("outside"));
+        File.CreateSymbolicLink(_dir.Combine("root", "blobs", "relative"), "../../outside");
+        Directory.CreateSymbolicLink(_dir.Combine("root", "dir"), _dir.Path);
+        File.CreateSymbolicLink(_dir.Combine("root", "loop"), _dir.Combine("root", "loop"));
+        foreach (var path in new[] { "blobs/file", "blobs/relative", "dir/outside", "loop" })
+        {
+            Assert.Null(await _driver.StatAsync(path, CancellationToken.None));
+            await Assert.ThrowsAsync<FileNotFoundException>(() => _driver.OpenReadAsync(path, CancellationToken.None));
+        }
+    }
+
+    [Fact]
+    public async Task Links_that_stay_inside_the_root_are_followed()
+    {
+        await WriteAsync("a/real", "content");
+        File.CreateSymbolicLink(_dir.Combine("root", "a", "alias"), "real");
+        Directory.CreateSymbolicLink(_dir.Combine("root", "b"), _dir.Combine("root", "a"));
+        Assert.Equal(7, (await _driver.StatAsync("b/alias", CancellationToken.None))!.Size);
+        await using var stream = await _driver.OpenReadAsync("b/alias", CancellationToken.None);
+        Assert.Equal("content", await new StreamReader(stream).ReadToEndAsync());
+    }
 }

@@ -1,0 +1,166 @@
+namespace Wharf.Registry.Configuration;
+
+/// <summary>What Wharf does with a key of distribution's config.yml.</summary>
+public enum KeyFate
+{
+    /// <summary>Works as distribution documents it.</summary>
+    Honoured,
+    /// <summary>Accepted and ignored with one information line: it only tunes distribution's own internals.</summary>
+    Ignored,
+    /// <summary>Wharf refuses to start: ignoring the key would change what the user asked for.</summary>
+    Refused,
+}
+
+/// <summary>One row of the table: a key pattern, its fate, and what to tell the operator.</summary>
+/// <param name="Pattern">Dotted key; <c>*</c> is one segment (a list index or a map key), a trailing <c>**</c> the whole subtree.</param>
+/// <param name="Note">For refused keys the reason and what to do instead; for ignored keys why nothing is lost.</param>
+public sealed record DistributionKey(string Pattern, KeyFate Fate, string Note = "");
+
+/// <summary>
+/// Every key of distribution's configuration reference (docs/configuration.md) and its fate in Wharf: the one
+/// place the rule lives. <see cref="ConfigurationFates"/> applies it at start; the README's table says the same
+/// (a test compares the two).
+/// </summary>
+public static class DistributionKeys
+{
+    private const string StorageDriverNote =
+        "this storage driver is not available in Wharf; serving from the local filesystem instead would put your images somewhere you did not ask for. " +
+        "Use storage.filesystem";
+
+    public static readonly IReadOnlyList<DistributionKey> All =
+    [
+        new("version", KeyFate.Honoured, "must be 0.1"),
+        new("configuration.path", KeyFate.Honoured, "REGISTRY_CONFIGURATION_PATH names the file"),
+
+        new("log.level", KeyFate.Honoured, "error, warn, info, debug"),
+        new("loglevel", KeyFate.Honoured, "deprecated alias of log.level"),
+        new("log.formatter", KeyFate.Honoured, "text or json; logstash is refused"),
+        new("log.fields.**", KeyFate.Honoured, "added to every log line"),
+        new("log.accesslog.disabled", KeyFate.Honoured, "true turns off the access log (one line per request)"),
+        new("log.hooks.**", KeyFate.Refused, "log hooks (mail on panic) are not available; alert on Wharf's error log lines instead"),
+
+        new("storage.filesystem.rootdirectory", KeyFate.Honoured, "the store, in distribution's layout"),
+        new("storage.filesystem.maxthreads", KeyFate.Ignored, "bounds distribution's filesystem threads; .NET's thread pool does this"),
+        new("storage.delete.enabled", KeyFate.Honoured, "DELETE of manifests, tags and blobs (405 UNSUPPORTED otherwise)"),
+        new("storage.maintenance.uploadpurging.enabled", KeyFate.Honoured),
+        new("storage.maintenance.uploadpurging.age", KeyFate.Honoured),
+        new("storage.maintenance.uploadpurging.interval", KeyFate.Honoured),
+        new("storage.maintenance.uploadpurging.dryrun", KeyFate.Honoured),
+        new("storage.maintenance.readonly.enabled", KeyFate.Honoured, "refuse pushes and deletes"),
+        new("storage.cache.blobdescriptor", KeyFate.Ignored, "a blob descriptor cache; Wharf's metadata database answers these lookups"),
+        new("storage.cache.blobdescriptorsize", KeyFate.Ignored, "size of that cache"),
+        new("storage.cache.layerinfo", KeyFate.Ignored, "deprecated name of storage.cache.blobdescriptor"),
+        new("storage.redirect.disable", KeyFate.Ignored, "the filesystem driver serves blobs itself and never redirects"),
+        new("storage.inmemory", KeyFate.Refused, "there is no in-memory store (it would lose everything at exit); use storage.filesystem on a tmpfs"),
+        new("storage.inmemory.**", KeyFate.Refused, "there is no in-memory store; use storage.filesystem on a tmpfs"),
+        new("storage.s3.**", KeyFate.Refused, StorageDriverNote),
+        new("storage.azure.**", KeyFate.Refused, StorageDriverNote),
+        new("storage.gcs.**", KeyFate.Refused, StorageDriverNote),
+        new("storage.swift.**", KeyFate.Refused, StorageDriverNote),
+        new("storage.oss.**", KeyFate.Refused, StorageDriverNote),
+
+        new("auth", KeyFate.Honoured, "auth: none turns registry authentication off"),
+        new("auth.htpasswd.realm", KeyFate.Honoured, "the Basic realm"),
+        new("auth.htpasswd.path", KeyFate.Honoured, "bcrypt users, each may do everything; the file is re-read when it changes"),
+        new("auth.token.realm", KeyFate.Refused, "an external token server is not available yet in this version of Wharf; use Wharf's own token service (remove auth.token)"),
+        new("auth.token.service", KeyFate.Refused, "an external token server is not available yet in this version of Wharf; use Wharf's own token service (remove auth.token)"),
+        new("auth.token.issuer", KeyFate.Refused, "an external token server is not available yet in this version of Wharf; use Wharf's own token service (remove auth.token)"),
+        new("auth.token.rootcertbundle", KeyFate.Refused, "an external token server is not available yet in this version of Wharf; use Wharf's own token service (remove auth.token)"),
+        new("auth.token.autoredirect", KeyFate.Refused, "an external token server is not available yet in this version of Wharf; use Wharf's own token service (remove auth.token)"),
+        new("auth.silly.**", KeyFate.Refused, "auth.silly lets any Authorization header in; use auth.htpasswd, auth.token or Wharf's own users"),
+
+        new("middleware.**", KeyFate.Refused, "registry, repository and storage middleware (cloudfront, redirect, alicdn) are not available; remove the middleware section"),
+
+        new("reporting.bugsnag.**", KeyFate.Refused, "error reporting to Bugsnag is not available; remove reporting (Wharf logs errors and serves /metrics)"),
+        new("reporting.newrelic.**", KeyFate.Refused, "New Relic reporting is not available; remove reporting (Wharf serves /metrics)"),
+
+        new("http.addr", KeyFate.Honoured, "listen address"),
+        new("http.net", KeyFate.Honoured, "tcp or unix"),
+        new("http.prefix", KeyFate.Honoured, "Wharf answers under the prefix only"),
+        new("http.host", KeyFate.Honoured, "every generated URL (Location, token realm) is built on it"),
+        new("http.secret", KeyFate.Ignored, "signs upload state that distribution hands to clients; Wharf keeps upload state on the server"),
+        new("http.relativeurls", KeyFate.Honoured, "Wharf's default is true (relative Locations work behind any front); false gives absolute URLs"),
+        new("http.draintimeout", KeyFate.Honoured, "how long a stop waits for requests in flight"),
+        new("http.tls.certificate", KeyFate.Honoured, "HTTPS from PEM files"),
+        new("http.tls.key", KeyFate.Honoured, ""),
+        new("http.tls.clientcas.*", KeyFate.Honoured, "mutual TLS: connections without a certificate from one of these CAs are refused"),
+        new("http.tls.minimumtls", KeyFate.Honoured, "tls1.2 (default) or tls1.3; tls1.0/tls1.1 refuse to start"),
+        new("http.tls.ciphersuites.*", KeyFate.Honoured, "IANA names, as distribution's"),
+        new("http.tls.letsencrypt.**", KeyFate.Refused, "Let's Encrypt certificates are not obtained by Wharf; get them with certbot (or a TLS front) and set http.tls.certificate and http.tls.key"),
+        new("http.debug.addr", KeyFate.Honoured, "a second listener for /debug/health and the metrics"),
+        new("http.debug.prometheus.enabled", KeyFate.Honoured, "serve Prometheus metrics on the debug listener"),
+        new("http.debug.prometheus.path", KeyFate.Honoured, "/metrics by default"),
+        new("http.headers.**", KeyFate.Honoured, "added to every response"),
+        new("http.http2.disabled", KeyFate.Honoured, "HTTP/1.1 only"),
+
+        new("notifications.events.includereferences", KeyFate.Refused, "notifications are not available yet in this version of Wharf; remove the notifications section"),
+        new("notifications.endpoints.*.name", KeyFate.Refused, "notifications are not available yet in this version of Wharf; remove the notifications section"),
+        new("notifications.endpoints.*.disabled", KeyFate.Refused, "notifications are not available yet in this version of Wharf; remove the notifications section"),
+        new("notifications.endpoints.*.url", KeyFate.Refused, "notifications are not available yet in this version of Wharf; remove the notifications section"),
+        new("notifications.endpoints.*.headers.**", KeyFate.Refused, "notifications are not available yet in this version of Wharf; remove the notifications section"),
+        new("notifications.endpoints.*.timeout", KeyFate.Refused, "notifications are not available yet in this version of Wharf; remove the notifications section"),
+        new("notifications.endpoints.*.threshold", KeyFate.Refused, "notifications are not available yet in this version of Wharf; remove the notifications section"),
+        new("notifications.endpoints.*.backoff", KeyFate.Refused, "notifications are not available yet in this version of Wharf; remove the notifications section"),
+        new("notifications.endpoints.*.ignoredmediatypes.*", KeyFate.Refused, "notifications are not available yet in this version of Wharf; remove the notifications section"),
+        new("notifications.endpoints.*.ignore.mediatypes.*", KeyFate.Refused, "notifications are not available yet in this version of Wharf; remove the notifications section"),
+        new("notifications.endpoints.*.ignore.actions.*", KeyFate.Refused, "notifications are not available yet in this version of Wharf; remove the notifications section"),
+
+        new("redis.**", KeyFate.Ignored, "distribution caches blob descriptors in Redis; Wharf's metadata database needs no cache"),
+
+        new("health.storagedriver.enabled", KeyFate.Honoured, "/readyz checks the store with interval and threshold"),
+        new("health.storagedriver.interval", KeyFate.Honoured),
+        new("health.storagedriver.threshold", KeyFate.Honoured),
+        new("health.file.*.file", KeyFate.Honoured, "/readyz fails while the file exists"),
+        new("health.file.*.interval", KeyFate.Honoured),
+        new("health.http.*.uri", KeyFate.Refused, "HTTP and TCP health checks are not available yet in this version of Wharf; remove them or check those services from your monitoring"),
+        new("health.http.*.headers.**", KeyFate.Refused, "HTTP and TCP health checks are not available yet in this version of Wharf; remove them or check those services from your monitoring"),
+        new("health.http.*.statuscode", KeyFate.Refused, "HTTP and TCP health checks are not available yet in this version of Wharf; remove them or check those services from your monitoring"),
+        new("health.http.*.timeout", KeyFate.Refused, "HTTP and TCP health checks are not available yet in this version of Wharf; remove them or check those services from your monitoring"),
+        new("health.http.*.interval", KeyFate.Refused, "HTTP and TCP health checks are not available yet in this version of Wharf; remove them or check those services from your monitoring"),
+        new("health.http.*.threshold", KeyFate.Refused, "HTTP and TCP health checks are not available yet in this version of Wharf; remove them or check those services from your monitoring"),
+        new("health.tcp.*.addr", KeyFate.Refused, "HTTP and TCP health checks are not available yet in this version of Wharf; remove them or check those services from your monitoring"),
+        new("health.tcp.*.timeout", KeyFate.Refused, "HTTP and TCP health checks are not available yet in this version of Wharf; remove them or check those services from your monitoring"),
+        new("health.tcp.*.interval", KeyFate.Refused, "HTTP and TCP health checks are not available yet in this version of Wharf; remove them or check those services from your monitoring"),
+        new("health.tcp.*.threshold", KeyFate.Refused, "HTTP and TCP health checks are not available yet in this version of Wharf; remove them or check those services from your monitoring"),
+
+        new("proxy.remoteurl", KeyFate.Honoured, "pull-through cache of that registry for the whole namespace"),
+        new("proxy.username", KeyFate.Honoured),
+        new("proxy.password", KeyFate.Honoured),
+        new("proxy.ttl", KeyFate.Honoured, "168h by default; 0 keeps content"),
+
+        // GitLab's container registry's database section (not in distribution's reference): PostgreSQL for the metadata.
+        new("database.enabled", KeyFate.Honoured, "true: metadata and portal data in PostgreSQL (GitLab's registry section); SQLite otherwise"),
+        new("database.host", KeyFate.Honoured),
+        new("database.port", KeyFate.Honoured, "5432 by default"),
+        new("database.user", KeyFate.Honoured),
+        new("database.password", KeyFate.Honoured),
+        new("database.dbname", KeyFate.Honoured),
+        new("database.sslmode", KeyFate.Honoured, "disable, allow, prefer (the default), require, verify-ca, verify-full"),
+
+        new("compatibility.schema1.enabled", KeyFate.Honoured, "false (the default) only: schema1 manifests are always refused, so true refuses to start"),
+        new("compatibility.schema1.signingkeyfile", KeyFate.Ignored, "signs schema1 manifests, which Wharf never produces"),
+
+        new("validation.enabled", KeyFate.Honoured, "deprecated; false (or validation.disabled: true) refuses to start: Wharf always validates manifests"),
+        new("validation.disabled", KeyFate.Honoured, "deprecated; see validation.enabled"),
+        new("validation.manifests.urls.allow.*", KeyFate.Refused, "foreign-layer URL validation is not available yet in this version of Wharf; remove validation.manifests.urls"),
+        new("validation.manifests.urls.deny.*", KeyFate.Refused, "foreign-layer URL validation is not available yet in this version of Wharf; remove validation.manifests.urls"),
+    ];
+
+    /// <summary>The row for a dotted key as found in configuration (lower case), or null when distribution has no such key.</summary>
+    public static DistributionKey? Find(string dottedKey)
+    {
+        var segments = dottedKey.Split('.');
+        return All.FirstOrDefault(k => Matches(k.Pattern.Split('.'), segments));
+    }
+
+    private static bool Matches(string[] pattern, string[] key)
+    {
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            if (pattern[i] == "**") return key.Length > i;
+            if (i >= key.Length) return false;
+            if (pattern[i] != "*" && !string.Equals(pattern[i], key[i], StringComparison.OrdinalIgnoreCase)) return false;
+        }
+        return key.Length == pattern.Length;
+    }
+}
