@@ -1,8 +1,27 @@
 #!/usr/bin/env bash
-# Benchmarks Wharf against distribution 2.8 (Debian's docker-registry) on this machine, in one run.
-# Usage: bench/run.sh [rounds]
+# Benchmarks Wharf's hot paths against distribution 2.8 (Debian's docker-registry) and nginx on this machine, in
+# one run, and prints one table (both figures, the ratio, the target, pass or miss). A full run writes
+# bench/results/<date>.md. Not a test: CI never runs it, except the smoke mode from the end-to-end tests.
+# Usage: bench/run.sh [--smoke] [--no-build]
+#   --smoke     tiny sizes, a few seconds per workload: proves the script works; its figures mean nothing
+#   --no-build  use the build already in artifacts/wharf and bench/bin (the test suite builds first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+smoke=false; build=true
+for arg in "$@"; do
+  case "$arg" in
+    --smoke) smoke=true ;;
+    --no-build) build=false ;;
+    *) echo "usage: bench/run.sh [--smoke] [--no-build]" >&2; exit 2 ;;
+  esac
+done
 scripts/install-test-tools.sh
-dotnet publish src/Portal -c Release -o artifacts/wharf -nologo -v q
-dotnet run --project bench -c Release -- "${1:-3}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+if $build; then
+  dotnet build Portal.sln -c Release -nologo -v q
+  dotnet publish src/Portal -c Release -o artifacts/wharf -nologo -v q --no-build
+fi
+if $smoke; then
+  exec dotnet run --project bench -c Release --no-build -- --smoke
+fi
+exec dotnet run --project bench -c Release --no-build -- --results "bench/results/$(date -u +%Y-%m-%d).md"

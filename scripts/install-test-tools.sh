@@ -12,6 +12,8 @@ declare -A packages=(
   [sqlite3]=sqlite3
   [openssl]=openssl
   [pg_ctlcluster]=postgresql
+  [wrk]=wrk
+  [nginx]=nginx
 )
 missing=()
 for tool in "${!packages[@]}"; do

@@ -7,6 +7,7 @@ using Wharf.Registry.Blobs;
 using Wharf.Registry.Catalog;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Events;
+using Wharf.Registry.Caching;
 using Wharf.Registry.Gc;
 using Wharf.Registry.Import;
 using Wharf.Registry.Maintenance;
@@ -26,7 +27,8 @@ public static class RegistryServiceCollectionExtensions
         Directory.CreateDirectory(options.ResolvedDataDirectory);
         services.AddSingleton<IOptions<RegistryOptions>>(Options.Create(options));
 
-        services.AddDbContextFactory<RegistryDbContext>(o => o.UseRegistryDatabase(options.Database, options.ResolvedDataDirectory));
+        // Pooled: a request leases a context instead of building one (options, services, change tracker) each time.
+        services.AddPooledDbContextFactory<RegistryDbContext>(o => o.UseRegistryDatabase(options.Database, options.ResolvedDataDirectory));
 
         services.TryAddSingleton<IStorageDriver>(new FileSystemStorageDriver(options.RootDirectory));
         services.AddSingleton<BlobStore>();
@@ -58,6 +60,7 @@ public static class RegistryServiceCollectionExtensions
         services.AddScoped<GcReports>();
         services.AddSingleton<GarbageCollector>();
         services.AddHostedService<GcSchedule>();
+        services.AddWharfReadCache(); // last: it wraps the sources and the event sink registered above
         return services;
     }
 }

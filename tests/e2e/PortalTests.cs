@@ -98,7 +98,7 @@ public sealed class PortalTests : IAsyncLifetime
         // Delete team/web's manifest: the dialog names both tags that go with it.
         await page.GotoAsync($"/manifest?repository=team/web&digest={Uri.EscapeDataString(_web.ManifestDigest)}");
         await page.ClickAsync("#delete-manifest");
-        var dialog = page.Locator(".rz-dialog");
+        var dialog = page.Locator(".mud-dialog");
         await Assertions.Expect(dialog).ToContainTextAsync("1.0, latest");
         await Browser.ScreenshotAsync(page, "delete-confirm");
         await dialog.Locator("button:has-text('Delete')").ClickAsync();
@@ -134,8 +134,25 @@ public sealed class PortalTests : IAsyncLifetime
         await admin.ClickAsync("#add-user");
         await Assertions.Expect(admin.Locator("#users")).ToContainTextAsync("viewer");
         await Browser.ScreenshotAsync(admin, "users");
+        // The viewer may pull team/api only: that is all the portal shows them.
+        await admin.GotoAsync("/access");
+        await admin.FillAsync("#grant-prefix", "team/api");
+        await admin.FillAsync("#grant-subject", "viewer");
+        await admin.ClickAsync("#add-grant");
+        await Assertions.Expect(admin.Locator("#grants")).ToContainTextAsync("user viewer");
 
         var viewer = await SignInAsync("viewer", ViewerPassword);
+        await viewer.GotoAsync("/repositories");
+        await Assertions.Expect(viewer.Locator("#repositories a.repository-link")).ToHaveCountAsync(1);
+        await Assertions.Expect(viewer.Locator("#repositories")).ToContainTextAsync("team/api");
+        await Assertions.Expect(viewer.Locator("#repositories")).Not.ToContainTextAsync("team/web");
+        await viewer.GotoAsync("/");
+        await Assertions.Expect(viewer.Locator("#total-repositories .n")).ToHaveTextAsync("1");
+        await viewer.GotoAsync($"/manifest?repository=team/web&digest={Uri.EscapeDataString(_web.ManifestDigest)}");
+        await Assertions.Expect(viewer.Locator("#not-visible")).ToContainTextAsync("not found or not allowed");
+        await viewer.GotoAsync($"/blob?digest={Uri.EscapeDataString(_web.Layers[0].Digest)}");
+        await Assertions.Expect(viewer.Locator("#blob-uses")).ToContainTextAsync("team/api");
+        await Assertions.Expect(viewer.Locator("#blob-uses")).Not.ToContainTextAsync("team/web");
         await viewer.GotoAsync($"/manifest?repository=team/api&digest={Uri.EscapeDataString(_api.ManifestDigest)}");
         await Assertions.Expect(viewer.Locator("#manifest-digest")).ToHaveTextAsync(_api.ManifestDigest);
         await Assertions.Expect(viewer.Locator("#delete-manifest")).ToHaveCountAsync(0);
@@ -143,8 +160,9 @@ public sealed class PortalTests : IAsyncLifetime
         await Assertions.Expect(viewer.Locator("#tags")).ToContainTextAsync("1.0");
         await Assertions.Expect(viewer.Locator(".delete-tag")).ToHaveCountAsync(0);
 
-        // Admin pages and endpoints are refused by the server, not just hidden.
+        // Admin pages and endpoints are refused by the server, not just hidden, and say why (no sign-in loop).
         await viewer.GotoAsync("/audit");
+        await Assertions.Expect(viewer.Locator("#role-denied")).ToContainTextAsync("your role does not allow this page");
         await Assertions.Expect(viewer.Locator("#audit")).ToHaveCountAsync(0);
         var csv = await viewer.APIRequest.GetAsync("/audit/export.csv", new() { MaxRedirects = 0 });
         Assert.NotEqual((int)HttpStatusCode.OK, csv.Status);

@@ -53,7 +53,7 @@ public sealed class UpstreamPortalTests : IAsyncLifetime
         await page.ClickAsync("#upstream-save");
         await Assertions.Expect(page.Locator("#upstreams")).ToContainTextAsync(_upstream.Url);
         await page.Locator("#upstreams .test-upstream").First.ClickAsync();
-        await Assertions.Expect(page.Locator(".rz-notification")).ToContainTextAsync("accepted its credentials");
+        await Assertions.Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("accepted its credentials");
 
         await ExternalTool.SkopeoOkAsync("copy", "--src-tls-verify=false", $"docker://{_wharf.HostPort}/corp/library/tool:1", $"oci:{_temp.Combine("pulled")}:x");
         var digest = await ExternalTool.SkopeoOkAsync("inspect", "--tls-verify=false", "--format", "{{.Digest}}", $"docker://{_wharf.HostPort}/corp/library/tool:1");

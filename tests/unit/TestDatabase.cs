@@ -31,22 +31,29 @@ public sealed class TestDatabase : IAsyncDisposable
     public static TestDatabase Sqlite { get; } = new(null, null);
 
     /// <summary>The database of this run of the suite: SQLite (the data directory's files), or a fresh PostgreSQL database.</summary>
-    public static async Task<TestDatabase> ForThisRunAsync() =>
-        PostgreSqlRun ? await CreatePostgreSqlAsync() : Sqlite;
+    /// <param name="keptFor">A directory whose Wharf state outlives one host (a restart): on PostgreSQL, every host
+    /// started over it gets the same database, which is not dropped.</param>
+    public static async Task<TestDatabase> ForThisRunAsync(string? keptFor = null) =>
+        PostgreSqlRun ? await CreatePostgreSqlAsync(keptFor) : Sqlite;
 
     /// <summary>A fresh, empty PostgreSQL database; fails with a clear message when no PostgreSQL is there.</summary>
-    public static async Task<TestDatabase> CreatePostgreSqlAsync()
+    public static async Task<TestDatabase> CreatePostgreSqlAsync(string? keptFor = null)
     {
         var admin = Environment.GetEnvironmentVariable("WHARF_TEST_POSTGRESQL");
         if (string.IsNullOrWhiteSpace(admin))
             throw new InvalidOperationException(
                 "This test needs PostgreSQL: set WHARF_TEST_POSTGRESQL to a superuser connection string (./test.sh starts a private " +
                 "PostgreSQL 15 cluster with scripts/postgresql-test-cluster.sh and sets it)");
-        var name = $"wharf_{Guid.NewGuid():N}";
+        var name = keptFor is null
+            ? $"wharf_{Guid.NewGuid():N}"
+            : "wharf_kept_" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(keptFor)))[..24].ToLowerInvariant();
         try
         {
             await using var connection = new NpgsqlConnection(admin);
             await connection.OpenAsync();
+            await using var exists = new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname = '{name}'", connection);
+            if (keptFor is not null && await exists.ExecuteScalarAsync() is not null)
+                return new TestDatabase(new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString, null);
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'", connection);
             await create.ExecuteNonQueryAsync();
         }
@@ -55,7 +62,7 @@ public sealed class TestDatabase : IAsyncDisposable
             throw new InvalidOperationException($"PostgreSQL at WHARF_TEST_POSTGRESQL is not reachable or refused CREATE DATABASE: {e.Message}", e);
         }
         var builder = new NpgsqlConnectionStringBuilder(admin) { Database = name };
-        return new TestDatabase(builder.ConnectionString, name);
+        return new TestDatabase(builder.ConnectionString, keptFor is null ? name : null);
     }
 
     /// <summary>The setting that points a Wharf host at this database (none on SQLite).</summary>

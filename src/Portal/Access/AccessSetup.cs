@@ -37,7 +37,7 @@ public static partial class AccessSetup
             services.AddSingleton(sp => new HtpasswdFile(settings.HtpasswdPath!, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HtpasswdFile>>()));
             services.AddSingleton<IRegistryAuthorizer, HtpasswdRegistryAuthorizer>();
         }
-        else services.AddScoped<IRegistryAuthorizer, PortalRegistryAuthorizer>();
+        else services.AddSingleton<IRegistryAuthorizer, PortalRegistryAuthorizer>();
 
         services.AddRateLimiter(options =>
         {

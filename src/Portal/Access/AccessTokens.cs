@@ -24,7 +24,7 @@ public sealed record CreatedAccessToken(string Secret, AccessTokenSummary Token)
 /// secret is 256 random bits, so a fast hash is enough, and a lookup by hash needs no user name first); revoked by
 /// their owner or an Admin. Every change is audited.
 /// </summary>
-public sealed class AccessTokens(IDbContextFactory<PortalDbContext> databases, UserManager<PortalUser> users, AuditLog audit, TimeProvider time)
+public sealed class AccessTokens(IDbContextFactory<PortalDbContext> databases, UserManager<PortalUser> users, AdminGate gate, AuditLog audit, TimeProvider time)
 {
     public const string SecretPrefix = "wharf_pat_";
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(366);
@@ -79,7 +79,7 @@ public sealed class AccessTokens(IDbContextFactory<PortalDbContext> databases, U
 
     /// <summary>Every user's tokens: Admins only (others get an empty list).</summary>
     public async Task<List<AccessTokenSummary>> ListAllAsync(ClaimsPrincipal actor, CancellationToken cancellationToken) =>
-        actor.IsInRole(Roles.Admin) ? await ListAsync(_ => true, cancellationToken) : [];
+        await gate.IsAdminNowAsync(actor, cancellationToken) ? await ListAsync(_ => true, cancellationToken) : [];
 
     private async Task<List<AccessTokenSummary>> ListAsync(System.Linq.Expressions.Expression<Func<AccessToken, bool>> filter, CancellationToken cancellationToken)
     {
@@ -97,11 +97,8 @@ public sealed class AccessTokens(IDbContextFactory<PortalDbContext> databases, U
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var token = await db.AccessTokens.SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
         if (token is null) return UserChangeResult.Fail("no such token");
-        if (token.UserId != users.GetUserId(actor) && !actor.IsInRole(Roles.Admin))
-        {
-            audit.Record(actorName, "token.revoke", AuditOutcome.Failure, target: token.Name, detail: "denied: not the owner");
+        if (token.UserId != users.GetUserId(actor) && !await gate.AllowsAsync(actor, "token.revoke", target: token.Name, cancellationToken: cancellationToken))
             return UserChangeResult.Fail("only the token's owner or an Admin may revoke it");
-        }
         if (token.RevokedAt is not null) return UserChangeResult.Ok;
         token.RevokedAt = time.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(cancellationToken);

@@ -40,7 +40,7 @@ public sealed class HtpasswdRegistryAuthorizer(HtpasswdFile file, AccessSettings
             }
             if (verified.Get(user, secret) is not null || file.Verify(user, secret))
             {
-                verified.Add(user, secret, new RegistryIdentity("htpasswd:" + user, user, []));
+                verified.Add(user, secret, new VerifiedCredential(new RegistryIdentity("htpasswd:" + user, user, []), null));
                 result = user;
             }
         }

@@ -15,9 +15,13 @@ namespace Wharf.Portal.Access;
 /// <item>a signed-in caller who may not do it at all: 403 DENIED.</item>
 /// </list>
 /// </summary>
+/// <remarks>
+/// A singleton: the bearer path (every pull's requests) needs only the token and the permissions. The credential
+/// checks, which need the portal's user store, are resolved from the request's services when Basic credentials or
+/// a 403 decision call for them.
+/// </remarks>
 public sealed class PortalRegistryAuthorizer(
-    AccessSettings settings, RegistryChallenge challenge, RegistryTokens tokens, RegistryPermissions permissions,
-    RegistryCredentials credentials, VerifiedCredentials verified) : IRegistryAuthorizer
+    AccessSettings settings, RegistryChallenge challenge, RegistryTokens tokens, RegistryPermissions permissions) : IRegistryAuthorizer
 {
     /// <summary>What was found out about the caller once per request: the identity and, in token mode, the token's claims.</summary>
     private sealed record Caller(RegistryIdentity? Identity, TokenClaims? Token, bool Presented);
@@ -32,7 +36,7 @@ public sealed class PortalRegistryAuthorizer(
             if (await AllowsAsync(caller, item, context.RequestAborted)) continue;
             if (!caller.Presented || caller.Token is { IsAnonymous: true })
                 throw challenge.Unauthorized(context, access, caller.Token is null ? null : "insufficient_scope");
-            var who = caller.Identity ?? await LiveIdentityAsync(caller.Token!, context.RequestAborted);
+            var who = caller.Identity ?? await LiveIdentityAsync(context, caller.Token!);
             if (who is not null && caller.Token is not null && await MayAsync(who, item, context.RequestAborted))
                 throw challenge.Unauthorized(context, access, "insufficient_scope", "the token does not cover this request; fetch one for the scope in the challenge");
             throw new RegistryException(RegistryError.Denied, Denial(item));
@@ -100,14 +104,9 @@ public sealed class PortalRegistryAuthorizer(
         if (!header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase)) return new Caller(null, null, false);
         if (!BasicCredentials.TryDecode(header.Parameter, out var user, out var secret))
             throw challenge.Unauthorized(context, access, message: "malformed Basic credentials");
-        var identity = verified.Get(user, secret);
-        if (identity is null)
-        {
-            var check = await credentials.VerifyAsync(user, secret, context.Connection.RemoteIpAddress?.ToString(), "registry.basic-refused", context.RequestAborted);
-            if (check.Throttled) throw Throttled(check.RetryAfter!.Value);
-            identity = check.Identity ?? throw challenge.Unauthorized(context, access, message: "wrong user name or password");
-            verified.Add(user, secret, identity);
-        }
+        var check = await Credentials(context).VerifyCachedAsync(user, secret, context.Connection.RemoteIpAddress?.ToString(), "registry.basic-refused", context.RequestAborted);
+        if (check.Throttled) throw Throttled(check.RetryAfter!.Value);
+        var identity = check.Identity ?? throw challenge.Unauthorized(context, access, message: "wrong user name or password");
         return new Caller(identity, null, true);
     }
 
@@ -120,8 +119,10 @@ public sealed class PortalRegistryAuthorizer(
     }
 
     /// <summary>The token's user as they are now, to tell "fetch a token for this scope" (401) from "you may not" (403).</summary>
-    private async Task<RegistryIdentity?> LiveIdentityAsync(TokenClaims token, CancellationToken cancellationToken) =>
-        token.IsAnonymous ? null : await credentials.LoadAsync(token.Subject, token.AccessTokenId, null, cancellationToken);
+    private static async Task<RegistryIdentity?> LiveIdentityAsync(HttpContext context, TokenClaims token) =>
+        token.IsAnonymous ? null : await Credentials(context).LoadAsync(token.Subject, token.AccessTokenId, null, context.RequestAborted);
+
+    private static RegistryCredentials Credentials(HttpContext context) => context.RequestServices.GetRequiredService<RegistryCredentials>();
 
     private static string Denial(RegistryAccess access) => access.Action switch
     {

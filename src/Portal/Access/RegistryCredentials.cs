@@ -11,6 +11,9 @@ public sealed record CredentialCheck(RegistryIdentity? Identity, string? Reason,
     public bool Succeeded => Identity is not null;
     /// <summary>Refused unchecked: too many failures for this account from this address (answer 429).</summary>
     public bool Throttled => RetryAfter is not null;
+
+    /// <summary>The user's security stamp as it was when the secret was checked (it changes with the password).</summary>
+    public string? SecurityStamp { get; init; }
 }
 
 /// <summary>
@@ -18,7 +21,8 @@ public sealed record CredentialCheck(RegistryIdentity? Identity, string? Reason,
 /// portal sign-in is) or with one of the user's access tokens; failures of both are counted by the
 /// <see cref="SignInThrottle"/>. Refusals are audited (throttled ones in aggregate, by the throttle); the secret never is.
 /// </summary>
-public sealed class RegistryCredentials(UserManager<PortalUser> users, PasswordVerifier passwords, SignInThrottle throttle, AccessTokens tokens, AuditLog audit)
+public sealed class RegistryCredentials(UserManager<PortalUser> users, PasswordVerifier passwords, SignInThrottle throttle, AccessTokens tokens, AuditLog audit,
+    VerifiedCredentials verified)
 {
     public async Task<CredentialCheck> VerifyAsync(string userName, string secret, string? clientAddress, string auditAction, CancellationToken cancellationToken)
     {
@@ -26,6 +30,35 @@ public sealed class RegistryCredentials(UserManager<PortalUser> users, PasswordV
         if (!check.Succeeded && !check.Throttled)
             audit.Record(string.IsNullOrWhiteSpace(userName) ? "anonymous" : Shorten(userName), auditAction, AuditOutcome.Failure, detail: check.Reason, clientAddress: clientAddress);
         return check;
+    }
+
+    /// <summary>
+    /// <see cref="VerifyAsync"/> through <see cref="VerifiedCredentials"/>: credentials that passed in the last minute
+    /// skip the password hash but are re-checked against the user and token as they are now (a few indexed reads).
+    /// </summary>
+    public async Task<CredentialCheck> VerifyCachedAsync(string userName, string secret, string? clientAddress, string auditAction, CancellationToken cancellationToken)
+    {
+        if (verified.Get(userName, secret) is { } known)
+        {
+            if (await RecheckAsync(known, cancellationToken) is { } identity) return new CredentialCheck(identity, null) { SecurityStamp = known.SecurityStamp };
+            verified.Remove(userName, secret);
+        }
+        var check = await VerifyAsync(userName, secret, clientAddress, auditAction, cancellationToken);
+        if (check.Identity is { } who) verified.Add(userName, secret, new VerifiedCredential(who, check.SecurityStamp));
+        return check;
+    }
+
+    /// <summary>
+    /// The identity of credentials verified earlier, if they would still pass: the user exists, is not disabled, has the same security stamp (no password change since), and the access token is still active.
+    /// </summary>
+    public async Task<RegistryIdentity?> RecheckAsync(VerifiedCredential credential, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByIdAsync(credential.Identity.UserId);
+        if (user is null || user.Disabled) return null;
+        if (!string.Equals(credential.SecurityStamp, user.SecurityStamp, StringComparison.Ordinal)) return null;
+        if (credential.Identity.AccessTokenId is not { } id) return await IdentityAsync(user, null);
+        var token = await tokens.FindActiveAsync(id, cancellationToken);
+        return token is null || token.UserId != user.Id ? null : await IdentityAsync(user, token);
     }
 
     private async Task<CredentialCheck> CheckAsync(string userName, string secret, string? clientAddress, CancellationToken cancellationToken)
@@ -36,7 +69,9 @@ public sealed class RegistryCredentials(UserManager<PortalUser> users, PasswordV
         if (!AccessTokens.LooksLikeToken(secret))
         {
             var password = await passwords.CheckAsync(userName, secret, clientAddress, cancellationToken);
-            return password.User is { } signedIn ? new(await IdentityAsync(signedIn, null), null) : new(null, password.Failure, password.RetryAfter);
+            return password.User is { } signedIn
+                ? new(await IdentityAsync(signedIn, null), null) { SecurityStamp = signedIn.SecurityStamp }
+                : new(null, password.Failure, password.RetryAfter);
         }
 
         var verdict = await throttle.CheckAsync(userName, clientAddress, cancellationToken);
@@ -54,7 +89,7 @@ public sealed class RegistryCredentials(UserManager<PortalUser> users, PasswordV
             return new(null, failure);
         }
         await throttle.RecordSuccessAsync(userName, clientAddress, cancellationToken);
-        return new(await IdentityAsync(user!, token), null);
+        return new(await IdentityAsync(user!, token), null) { SecurityStamp = user!.SecurityStamp };
     }
 
     /// <summary>

@@ -33,6 +33,20 @@ public sealed class RegistryPermissions(IDbContextFactory<PortalDbContext> datab
     }
 
     /// <summary>
+    /// The repository prefixes a caller may pull from, by the same grants and rules as <see cref="AllowedAsync"/>
+    /// (Admins: every repository, the empty prefix). The portal shows exactly these repositories.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> PullPrefixesAsync(RegistryIdentity? who, CancellationToken cancellationToken)
+    {
+        if (who?.IsAdmin == true) return [""];
+        return (await GrantsAsync(cancellationToken))
+            .Where(g => Applies(g, who) && RepositoryActionsText.Parse(g.Actions).HasFlag(RepositoryActions.Pull))
+            .Select(g => g.RepositoryPrefix)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>
     /// A whole-namespace pull-through cache (<c>proxy.remoteurl</c>) of content Wharf fetches without credentials (or
     /// whose operator allowed anonymous pulls) is public, as a registry:2 mirror is: Docker daemons pull through it
     /// anonymously. Upstreams under a prefix follow the grants.

@@ -29,11 +29,13 @@ public sealed class RegistryTokens
     private readonly SigningCredentials _signing;
     private readonly TokenValidationParameters _validation;
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly ValidatedTokens _validated;
 
     public RegistryTokens(AccessSettings settings, string dataDirectory, TimeProvider time)
     {
         _settings = settings;
         _time = time;
+        _validated = new ValidatedTokens(time);
         var key = new ECDsaSecurityKey(LoadOrCreateKey(Path.Combine(dataDirectory, KeyFileName)));
         key.KeyId = Base64UrlEncoder.Encode(key.ComputeJwkThumbprint());
         _signing = new SigningCredentials(key, SecurityAlgorithms.EcdsaSha256);
@@ -116,18 +118,25 @@ public sealed class RegistryTokens
         return (token, (int)lifetime.TotalSeconds, now);
     }
 
-    public Task<TokenClaims?> ValidateAccessAsync(string token) => ValidateAsync(token, AccessUse);
-
-    public Task<TokenClaims?> ValidateRefreshAsync(string token) => ValidateAsync(token, RefreshUse);
-
-    private async Task<TokenClaims?> ValidateAsync(string token, string use)
+    /// <summary>The claims of a valid bearer token; a token seen before is answered from <see cref="ValidatedTokens"/> until it expires.</summary>
+    public async Task<TokenClaims?> ValidateAccessAsync(string token)
     {
-        if (token.Length is 0 or > 16 * 1024) return null;
+        if (_validated.Get(token) is { } known) return known;
+        var (claims, expires) = await ValidateAsync(token, AccessUse);
+        if (claims is not null) _validated.Add(token, claims, expires);
+        return claims;
+    }
+
+    public async Task<TokenClaims?> ValidateRefreshAsync(string token) => (await ValidateAsync(token, RefreshUse)).Claims;
+
+    private async Task<(TokenClaims? Claims, DateTimeOffset Expires)> ValidateAsync(string token, string use)
+    {
+        if (token.Length is 0 or > 16 * 1024) return (null, default);
         var result = await _handler.ValidateTokenAsync(token, _validation);
-        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt) return null;
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt) return (null, default);
         using var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(jwt.EncodedPayload));
         var root = payload.RootElement;
-        if (String(root, UseClaim) != use) return null;
+        if (String(root, UseClaim) != use) return (null, default);
         long? pat = root.TryGetProperty("wharf_pat", out var p) && p.ValueKind == JsonValueKind.Number && p.TryGetInt64(out var n) ? n : null;
         var access = new List<RegistryScope>();
         if (root.TryGetProperty("access", out var list) && list.ValueKind == JsonValueKind.Array)
@@ -141,7 +150,9 @@ public sealed class RegistryTokens
                 access.Add(new RegistryScope(type, name, actions));
             }
         }
-        return new TokenClaims(String(root, "sub") ?? "", String(root, "name"), pat, String(root, "wharf_stamp"), access);
+        // Cached no longer than the token is valid: its expiry exactly, without the validation's clock skew.
+        var expires = new DateTimeOffset(DateTime.SpecifyKind(jwt.ValidTo, DateTimeKind.Utc));
+        return (new TokenClaims(String(root, "sub") ?? "", String(root, "name"), pat, String(root, "wharf_stamp"), access), expires);
     }
 
     private static string? String(JsonElement element, string name) =>

@@ -10,11 +10,11 @@ namespace Wharf.Portal.Access;
 public sealed record GrantSummary(long Id, string RepositoryPrefix, string SubjectKind, string Subject, string SubjectLabel, string Actions, DateTime CreatedAt, string? CreatedBy);
 
 /// <summary>Admins manage who may pull, push and delete under which repository prefix. Checked here, audited here.</summary>
-public sealed class RepositoryGrants(IDbContextFactory<PortalDbContext> databases, UserManager<PortalUser> users, RegistryPermissions permissions, AuditLog audit, TimeProvider time)
+public sealed class RepositoryGrants(IDbContextFactory<PortalDbContext> databases, UserManager<PortalUser> users, RegistryPermissions permissions, AdminGate gate, AuditLog audit, TimeProvider time)
 {
     public async Task<List<GrantSummary>> ListAsync(ClaimsPrincipal actor, CancellationToken cancellationToken)
     {
-        if (!actor.IsInRole(Roles.Admin)) return [];
+        if (!await gate.IsAdminNowAsync(actor, cancellationToken)) return [];
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var grants = await db.RepositoryGrants.AsNoTracking().ToListAsync(cancellationToken);
         var names = await db.Users.AsNoTracking().ToDictionaryAsync(u => u.Id, u => u.UserName ?? "?", cancellationToken);
@@ -27,12 +27,8 @@ public sealed class RepositoryGrants(IDbContextFactory<PortalDbContext> database
     /// <param name="subject">A user name for <see cref="GrantSubjectKind.User"/>, a role for <see cref="GrantSubjectKind.Role"/>, ignored otherwise.</param>
     public async Task<UserChangeResult> CreateAsync(ClaimsPrincipal actor, string? repositoryPrefix, string subjectKind, string? subject, RepositoryActions actions, CancellationToken cancellationToken)
     {
-        var actorName = actor.Identity?.Name ?? "anonymous";
-        if (!actor.IsInRole(Roles.Admin))
-        {
-            audit.Record(actorName, "grant.create", AuditOutcome.Failure, detail: "denied: Admin role required");
-            return UserChangeResult.Fail("only an Admin may do this");
-        }
+        var actorName = AdminGate.ActorName(actor);
+        if (!await gate.AllowsAsync(actor, "grant.create", repository: repositoryPrefix, cancellationToken: cancellationToken)) return UserChangeResult.Fail(AdminGate.Refusal);
         var prefix = RepositoryPrefix.Normalize(repositoryPrefix);
         if (!RepositoryPrefix.IsValid(prefix)) return UserChangeResult.Fail($"'{prefix}' is not a repository name prefix (lower-case path components such as team or team/app)");
         if ((actions & RepositoryActions.All) == RepositoryActions.None) return UserChangeResult.Fail("choose at least one action");
@@ -75,12 +71,8 @@ public sealed class RepositoryGrants(IDbContextFactory<PortalDbContext> database
 
     public async Task<UserChangeResult> DeleteAsync(ClaimsPrincipal actor, long id, CancellationToken cancellationToken)
     {
-        var actorName = actor.Identity?.Name ?? "anonymous";
-        if (!actor.IsInRole(Roles.Admin))
-        {
-            audit.Record(actorName, "grant.delete", AuditOutcome.Failure, detail: "denied: Admin role required");
-            return UserChangeResult.Fail("only an Admin may do this");
-        }
+        var actorName = AdminGate.ActorName(actor);
+        if (!await gate.AllowsAsync(actor, "grant.delete", target: id.ToString(), cancellationToken: cancellationToken)) return UserChangeResult.Fail(AdminGate.Refusal);
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var grant = await db.RepositoryGrants.SingleOrDefaultAsync(g => g.Id == id, cancellationToken);
         if (grant is null) return UserChangeResult.Fail("no such grant");

@@ -43,7 +43,7 @@ public static class TokenEndpoint
                 await RefuseAsync(context, "malformed Basic credentials");
                 return;
             }
-            var check = await credentials.VerifyAsync(user, secret, Address(context), "token.refused", context.RequestAborted);
+            var check = await credentials.VerifyCachedAsync(user, secret, Address(context), "token.refused", context.RequestAborted);
             if (check.Throttled)
             {
                 await ThrottledAsync(context, check.RetryAfter!.Value);
@@ -76,7 +76,7 @@ public static class TokenEndpoint
         switch (form["grant_type"].ToString())
         {
             case "password":
-                var check = await credentials.VerifyAsync(form["username"].ToString(), form["password"].ToString(), Address(context), "token.refused", context.RequestAborted);
+                var check = await credentials.VerifyCachedAsync(form["username"].ToString(), form["password"].ToString(), Address(context), "token.refused", context.RequestAborted);
                 if (check.Throttled)
                 {
                     await ThrottledAsync(context, check.RetryAfter!.Value);

@@ -8,10 +8,11 @@ namespace Wharf.Portal.Accounts;
 /// <summary>
 /// Prepares the portal database at start: migrations, the two roles, and — only when no user exists and both
 /// WHARF_ADMIN_USER and WHARF_ADMIN_PASSWORD are set — the first Admin. There is never a default password; without
-/// those variables the portal offers a one-time setup page instead.
+/// those variables the portal offers a setup page that asks for a one-time code printed to the log. Fails closed:
+/// variables that are set but refused (a password too short) stop the start with the reason.
 /// </summary>
 public sealed partial class PortalBootstrapper(
-    PortalDbContext db, RoleManager<IdentityRole> roles, UserAdministration administration,
+    PortalDbContext db, RoleManager<IdentityRole> roles, UserAdministration administration, SetupCode setupCode,
     IConfiguration configuration, ILogger<PortalBootstrapper> logger)
 {
     public async Task InitializeAsync(CancellationToken cancellationToken)
@@ -25,22 +26,22 @@ public sealed partial class PortalBootstrapper(
         if (await administration.AnyAsync()) return;
         var user = configuration["WHARF_ADMIN_USER"];
         var password = configuration["WHARF_ADMIN_PASSWORD"];
-        if (string.IsNullOrWhiteSpace(user) || string.IsNullOrEmpty(password))
+        if (string.IsNullOrWhiteSpace(user) && string.IsNullOrEmpty(password))
         {
-            LogSetupPending(logger);
+            LogSetupPending(logger, setupCode.Current);
             return;
         }
+        if (string.IsNullOrWhiteSpace(user) || string.IsNullOrEmpty(password))
+            throw new InvalidDataException("set both WHARF_ADMIN_USER and WHARF_ADMIN_PASSWORD for the first Admin, or neither (then use the /setup page)");
         var result = await administration.CreateAsync(null, user, password, Roles.Admin);
-        if (result.Succeeded) LogAdminCreated(logger, user);
-        else LogAdminRefused(logger, user, string.Join("; ", result.Errors));
+        if (!result.Succeeded)
+            throw new InvalidDataException($"WHARF_ADMIN_USER/WHARF_ADMIN_PASSWORD: the first Admin '{user}' was refused: {string.Join("; ", result.Errors)}");
+        LogAdminCreated(logger, user);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No portal user exists yet: open the portal's /setup page to create the first Admin, or set WHARF_ADMIN_USER and WHARF_ADMIN_PASSWORD")]
-    private static partial void LogSetupPending(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No portal user exists yet: open the portal's /setup page and enter the one-time setup code {Code} to create the first Admin, or set WHARF_ADMIN_USER and WHARF_ADMIN_PASSWORD")]
+    private static partial void LogSetupPending(ILogger logger, string code);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the first Admin '{User}' from WHARF_ADMIN_USER")]
     private static partial void LogAdminCreated(ILogger logger, string user);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not create the first Admin '{User}': {Errors}")]
-    private static partial void LogAdminRefused(ILogger logger, string user, string errors);
 }

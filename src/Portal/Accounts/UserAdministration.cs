@@ -20,7 +20,7 @@ public sealed record UserChangeResult(bool Succeeded, IReadOnlyList<string> Erro
 /// Users and their roles. Every change is checked against the acting user's role here, on the server, and audited:
 /// a page that merely hides a button is not a permission.
 /// </summary>
-public sealed class UserAdministration(UserManager<PortalUser> users, AuditLog audit, UserRecovery recovery, PasswordVerifier passwords)
+public sealed class UserAdministration(UserManager<PortalUser> users, AdminGate gate, AuditLog audit, UserRecovery recovery, PasswordVerifier passwords)
 {
     public async Task<List<UserSummary>> ListAsync(CancellationToken cancellationToken)
     {
@@ -41,7 +41,7 @@ public sealed class UserAdministration(UserManager<PortalUser> users, AuditLog a
     public async Task<UserChangeResult> CreateAsync(ClaimsPrincipal? actor, string userName, string password, string role)
     {
         var first = !await users.Users.AnyAsync();
-        if (!first && !IsAdmin(actor)) return Denied(actor, "user.create", userName);
+        if (!first && !await gate.AllowsAsync(actor, "user.create", target: userName)) return UserChangeResult.Fail(AdminGate.Refusal);
         if (first) role = Roles.Admin;
         if (!Roles.All.Contains(role)) return UserChangeResult.Fail($"unknown role '{role}'");
         var user = new PortalUser { UserName = userName.Trim(), CreatedAt = DateTime.UtcNow, LockoutEnabled = true };
@@ -102,6 +102,9 @@ public sealed class UserAdministration(UserManager<PortalUser> users, AuditLog a
         return UserChangeResult.From(result);
     }
 
+    /// <summary>The id of the user with this name, for the command line.</summary>
+    public async Task<string?> IdOfAsync(string userName) => (await users.FindByNameAsync(userName.Trim()))?.Id;
+
     /// <summary>
     /// Changes the signed-in user's password. The current password is checked as a sign-in is, throttled per account
     /// and address, so a borrowed session cannot be used to guess it.
@@ -125,18 +128,11 @@ public sealed class UserAdministration(UserManager<PortalUser> users, AuditLog a
 
     private async Task<(PortalUser? User, UserChangeResult? Refused)> TargetAsync(ClaimsPrincipal actor, string userId, string action)
     {
-        if (!IsAdmin(actor)) return (null, Denied(actor, action, userId));
+        if (!await gate.AllowsAsync(actor, action, target: userId)) return (null, UserChangeResult.Fail(AdminGate.Refusal));
         var user = await users.FindByIdAsync(userId);
         return user is null ? (null, UserChangeResult.Fail("no such user")) : (user, null);
     }
 
-    private UserChangeResult Denied(ClaimsPrincipal? actor, string action, string target)
-    {
-        audit.Record(Name(actor) ?? "anonymous", action, AuditOutcome.Failure, target: target, detail: "denied: Admin role required");
-        return UserChangeResult.Fail("only an Admin may do this");
-    }
-
-    private static bool IsAdmin(ClaimsPrincipal? actor) => actor?.IsInRole(Roles.Admin) == true;
     private static string? Name(ClaimsPrincipal? actor) => actor?.Identity?.IsAuthenticated == true ? actor.Identity.Name : null;
     private static string Outcome(IdentityResult r) => r.Succeeded ? AuditOutcome.Success : AuditOutcome.Failure;
 }

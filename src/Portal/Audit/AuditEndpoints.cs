@@ -14,7 +14,7 @@ public static class AuditEndpoints
             var filter = new AuditFilter(user, action, repository, Time(from), Time(to));
             var csv = await queries.CsvAsync(filter, cancellationToken);
             return Results.File(System.Text.Encoding.UTF8.GetBytes(csv), "text/csv; charset=utf-8", $"wharf-audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.csv");
-        }).RequireAuthorization(new AuthorizeAttribute { Roles = Roles.Admin });
+        }).RequireAuthorization(PortalPolicies.Admin);
         return endpoints;
     }
 

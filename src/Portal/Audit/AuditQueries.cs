@@ -28,8 +28,10 @@ public sealed class AuditQueries(IDbContextFactory<PortalDbContext> databases)
     public async Task<string> CsvAsync(AuditFilter filter, CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
-        var csv = new StringBuilder("timestamp,actor,client,action,repository,target,outcome,detail\n");
-        await foreach (var e in Apply(db.AuditEntries.AsNoTracking(), filter).OrderByDescending(e => e.Timestamp).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        // The same columns, filter and order as the table: what you see is what you export.
+        var csv = new StringBuilder("timestamp_utc,actor,client,action,repository,target,outcome,detail\n");
+        await foreach (var e in Apply(db.AuditEntries.AsNoTracking(), filter).OrderByDescending(e => e.Timestamp).ThenByDescending(e => e.Id)
+                           .AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             csv.AppendJoin(',', e.Timestamp.ToString("O", CultureInfo.InvariantCulture), Quote(e.Actor), Quote(e.ClientAddress), Quote(e.Action),
                 Quote(e.Repository), Quote(e.Target), Quote(e.Outcome), Quote(e.Detail)).Append('\n');
@@ -39,19 +41,31 @@ public sealed class AuditQueries(IDbContextFactory<PortalDbContext> databases)
 
     private static IQueryable<AuditEntry> Apply(IQueryable<AuditEntry> query, AuditFilter filter)
     {
-        if (!string.IsNullOrWhiteSpace(filter.Actor)) query = query.Where(e => e.Actor == filter.Actor.Trim());
+        // Case-insensitive substring matching, as everywhere else in the portal.
+        if (!string.IsNullOrWhiteSpace(filter.Actor))
+        {
+            var actor = filter.Actor.Trim().ToLowerInvariant();
+            query = query.Where(e => e.Actor.ToLower().Contains(actor));
+        }
         if (!string.IsNullOrWhiteSpace(filter.Action)) query = query.Where(e => e.Action == filter.Action);
-        if (!string.IsNullOrWhiteSpace(filter.Repository)) query = query.Where(e => e.Repository != null && e.Repository.Contains(filter.Repository.Trim()));
+        if (!string.IsNullOrWhiteSpace(filter.Repository))
+        {
+            var repository = filter.Repository.Trim().ToLowerInvariant();
+            query = query.Where(e => e.Repository != null && e.Repository.ToLower().Contains(repository));
+        }
         if (filter.From is { } from) query = query.Where(e => e.Timestamp >= from);
         if (filter.To is { } to) query = query.Where(e => e.Timestamp <= to);
         return query;
     }
 
-    /// <summary>RFC 4180 quoting; a leading formula character is neutralised so a spreadsheet does not run it.</summary>
-    private static string Quote(string? value)
+    /// <summary>
+    /// RFC 4180 quoting; a field that a spreadsheet would read as a formula (leading =, +, -, @, tab or carriage
+    /// return: OWASP's list for CSV injection) gets a leading apostrophe so it is shown, not run.
+    /// </summary>
+    public static string Quote(string? value)
     {
         if (string.IsNullOrEmpty(value)) return "";
-        if (value[0] is '=' or '+' or '-' or '@') value = "'" + value;
+        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
         return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
     }
 }

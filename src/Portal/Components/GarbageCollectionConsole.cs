@@ -14,7 +14,7 @@ namespace Wharf.Portal.Components;
 /// trail keeps.
 /// </summary>
 public sealed class GarbageCollectionConsole(
-    GarbageCollector collector, EngineCalls engine, AuthenticationStateProvider authentication, AuditLog audit, IHttpContextAccessor http)
+    GarbageCollector collector, EngineCalls engine, AuthenticationStateProvider authentication, AdminGate gate, IHttpContextAccessor http)
 {
     public GarbageCollector Collector => collector;
 
@@ -24,7 +24,8 @@ public sealed class GarbageCollectionConsole(
     public async Task<(GcRunRecord? Run, string? Error)> CollectAsync(long previewRunId) =>
         await RunAsync("gc.collect", caller => collector.CollectAsync(previewRunId, caller, CancellationToken.None));
 
-    public async Task<bool> CancelAsync() => await IsAdminAsync() && collector.Cancel();
+    public async Task<bool> CancelAsync() =>
+        await gate.AllowsAsync((await authentication.GetAuthenticationStateAsync()).User, "gc.cancel") && collector.Cancel();
 
     public Task<List<GcRunRecord>> HistoryAsync(int take) =>
         engine.RunAsync<GcReports, List<GcRunRecord>>(r => r.HistoryAsync(0, take, CancellationToken.None));
@@ -35,12 +36,8 @@ public sealed class GarbageCollectionConsole(
     private async Task<(GcRunRecord? Run, string? Error)> RunAsync(string action, Func<RegistryCaller, Task<GcRunResult>> run)
     {
         var user = (await authentication.GetAuthenticationStateAsync()).User;
-        var name = user.Identity?.Name ?? "anonymous";
-        if (!user.IsInRole(Roles.Admin))
-        {
-            audit.Record(name, action, AuditOutcome.Failure, detail: "denied: Admin role required");
-            return (null, "Only an Admin may run garbage collection.");
-        }
+        var name = AdminGate.ActorName(user);
+        if (!await gate.AllowsAsync(user, action)) return (null, "Only an Admin may run garbage collection.");
         var caller = new RegistryCaller(name, http.HttpContext?.Connection.RemoteIpAddress?.ToString());
         try
         {
@@ -53,6 +50,4 @@ public sealed class GarbageCollectionConsole(
             return (null, e.Message);
         }
     }
-
-    private async Task<bool> IsAdminAsync() => (await authentication.GetAuthenticationStateAsync()).User.IsInRole(Roles.Admin);
 }

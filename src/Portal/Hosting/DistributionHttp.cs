@@ -16,6 +16,8 @@ public static partial class DistributionHttp
         if (http.Prefix.Length > 0)
         {
             app.UsePathBase(http.Prefix);
+            // Routing must see the path without the prefix: placed here, it runs after UsePathBase (not first, as by default).
+            app.UseRouting();
             app.Use(async (context, next) =>
             {
                 // UsePathBase passes requests outside the prefix through unchanged; distribution does not serve them.
@@ -51,29 +53,27 @@ public static partial class DistributionHttp
                 && !IsKnownProxy(remote, access) && Interlocked.Exchange(ref warned, 1) == 0)
                 LogUntrustedForwarding(app.Logger, remote.ToString());
 
+            // Captured now: when the response starts, UsePathBase may already have put the prefix back into the path.
+            var pathBase = context.Request.PathBase;
+            var isApi = context.Request.Path.StartsWithSegments("/v2");
             context.Response.OnStarting(() =>
             {
                 var headers = context.Response.Headers;
                 foreach (var (name, values) in http.Headers) headers[name] = values;
                 // The engine writes Locations as paths from the root; the portal's own redirects already carry the prefix.
-                if (context.Request.Path.StartsWithSegments("/v2")
-                    && headers.Location.ToString() is { Length: > 0 } location && location.StartsWith('/') && !location.StartsWith("//"))
-                    headers.Location = Absolute(context, http, location);
+                if (isApi && headers.Location.ToString() is { Length: > 0 } location && location.StartsWith('/') && !location.StartsWith("//"))
+                    headers.Location = http.Host is not null || !http.RelativeUrls ? Origin(context, http) + pathBase + location : pathBase + location;
                 return Task.CompletedTask;
             });
             await next();
         });
     }
 
-    /// <summary>The outside URL of a path of this registry: http.host when set, never the request's Host.</summary>
-    public static string Url(HttpContext context, HttpSettings http, string path)
-    {
-        var origin = http.Host is { } host ? host.GetLeftPart(UriPartial.Authority) : $"{context.Request.Scheme}://{context.Request.Host}";
-        return origin + context.Request.PathBase + path;
-    }
+    /// <summary>The outside URL of a path of this registry (during the request): http.host when set, never the request's Host.</summary>
+    public static string Url(HttpContext context, HttpSettings http, string path) => Origin(context, http) + context.Request.PathBase + path;
 
-    private static string Absolute(HttpContext context, HttpSettings http, string path) =>
-        http.Host is not null || !http.RelativeUrls ? Url(context, http, path) : context.Request.PathBase + path;
+    private static string Origin(HttpContext context, HttpSettings http) =>
+        http.Host is { } host ? host.GetLeftPart(UriPartial.Authority) : $"{context.Request.Scheme}://{context.Request.Host}";
 
     private static bool IsDebugListener(HttpContext context, HttpSettings http) =>
         KestrelSetup.DebugPort(http) is { } port && context.Connection.LocalPort == port;

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Wharf.Portal.Access;
 using Wharf.Registry.Configuration;
 
 namespace Wharf.Portal.Hosting;
@@ -17,8 +18,13 @@ public static class KestrelSetup
             ? X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey)
             : null;
         if (http.DrainTimeout is { } drain) builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain);
+        var limits = ConnectionLimits.Bind(builder.Configuration);
+        var access = AccessSettings.Bind(builder.Configuration);
+        var perClient = new ClientConnectionLimiter(limits.ConnectionsPerClient,
+            ip => access.KnownProxies.Contains(ip) || access.KnownNetworks.Any(n => n.Contains(ip)));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024; // raised per request for uploads and manifests
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
@@ -29,6 +35,7 @@ public static class KestrelSetup
 
             void Configure(ListenOptions listen)
             {
+                perClient.Apply(listen);
                 if (certificate is null)
                 {
                     if (http.Http2Disabled) listen.Protocols = HttpProtocols.Http1;

@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Radzen;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.Options;
+using MudBlazor;
+using MudBlazor.Services;
 using Wharf.Portal.Access;
 using Wharf.Portal.Accounts;
 using Wharf.Portal.Audit;
@@ -10,6 +13,7 @@ using Wharf.Portal.Data;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Events;
 using Wharf.Registry.Metadata;
+using Wharf.Registry.Notifications;
 
 namespace Wharf.Portal.Hosting;
 
@@ -35,7 +39,8 @@ public static class PortalSetup
         services.ConfigureApplicationCookie(cookie =>
         {
             cookie.LoginPath = "/account/login";
-            cookie.AccessDeniedPath = "/account/login";
+            // A signed-in user without the role sees the page's own "your role does not allow this page", never a sign-in loop.
+            cookie.AccessDeniedPath = "/denied";
             cookie.Cookie.Name = "wharf.session";
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SameSite = SameSiteMode.Strict;
@@ -50,8 +55,14 @@ public static class PortalSetup
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
             antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
-        // A disabled user or a changed role takes effect within a minute, not at the cookie's expiry.
-        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        // A disabled user or a changed role takes effect within a minute (Wharf:Portal:RevalidationInterval), in the
+        // sign-in cookie and in open circuits alike, not at the cookie's expiry.
+        services.AddOptions<PortalSessionOptions>().BindConfiguration("Wharf:Portal")
+            .Validate(o => o.RevalidationInterval > TimeSpan.Zero && o.RevalidationInterval <= TimeSpan.FromMinutes(1),
+                "Wharf:Portal:RevalidationInterval must be more than zero and at most 00:01:00")
+            .ValidateOnStart();
+        services.AddOptions<SecurityStampValidatorOptions>()
+            .Configure<IOptions<PortalSessionOptions>>((o, session) => o.ValidationInterval = session.Value.RevalidationInterval);
         services.AddIdentityCore<PortalUser>(o =>
             {
                 o.Password.RequiredLength = 12;
@@ -69,7 +80,7 @@ public static class PortalSetup
             .AddEntityFrameworkStores<PortalDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders();
-        services.AddAuthorization();
+        services.AddAuthorization(PortalPolicies.Configure);
         services.AddCascadingAuthenticationState();
         services.AddHttpContextAccessor();
 
@@ -79,11 +90,18 @@ public static class PortalSetup
         services.AddSingleton<AuditRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditRetention>());
         services.AddSingleton<LoggingEventSink>();
-        services.AddSingleton<IRegistryEventSink, AuditEventSink>();
+        services.AddSingleton<AuditEventSink>();
+        // The audit trail, then distribution's notifications (a durable queue; see Wharf.Registry.Notifications).
+        services.AddSingleton<IRegistryEventSink>(sp => new FanOutEventSink([sp.GetRequiredService<AuditEventSink>(), sp.GetRequiredService<NotificationQueue>()]));
         services.AddScoped<AuditQueries>();
         services.AddScoped<UserAdministration>();
         services.AddScoped<PortalBootstrapper>();
+        services.AddSingleton<SetupCode>();
+        services.AddScoped<FirstAdminSetup>();
         services.AddScoped<EngineCalls>();
+        services.AddScoped<AdminGate>();
+        services.AddSingleton<PortalVisibility>();
+        services.AddScoped<VisibleRegistry>();
         services.AddScoped<ManifestDeletion>();
         services.AddScoped<GarbageCollectionConsole>();
         services.AddSingleton<Upstreams.PortalUpstreamSource>();
@@ -93,7 +111,14 @@ public static class PortalSetup
         // Serve the component library's and our own static files from the build output too, not only when published.
         builder.WebHost.UseStaticWebAssets();
         services.AddRazorComponents().AddInteractiveServerComponents();
-        services.AddRadzenComponents();
+        services.AddScoped<AuthenticationStateProvider, RevalidatingPortalAuthenticationStateProvider>();
+        services.AddMudServices(mud =>
+        {
+            // Bottom right, below the page's content: a notification never covers the buttons of a table's first rows.
+            mud.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight;
+            mud.SnackbarConfiguration.VisibleStateDuration = 6000;
+            mud.SnackbarConfiguration.PreventDuplicates = false;
+        });
     }
 
     public static void MapWharfPortal(this WebApplication app)

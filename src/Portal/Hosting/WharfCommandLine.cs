@@ -13,11 +13,12 @@ public static class WharfCommandLine
                wharf garbage-collect [--dry-run] [--delete-untagged] [config.yml]
                wharf copy-to-postgresql [config.yml]   (target: WHARF_TARGET_DATABASE, an empty PostgreSQL database)
         The config file may also be named by REGISTRY_CONFIGURATION_PATH.
-        """;
+        """ + "\n" + AdminCommandHost.Usage;
 
     /// <param name="error">Where start-up errors go (standard error unless a test captures them).</param>
     public static async Task<int> RunAsync(string[] args, TextWriter? error = null)
     {
+        if (args.Length > 0 && AdminCommandHost.Commands.Contains(args[0])) return await AdminCommandHost.RunAsync(args);
         error ??= Console.Error;
         var command = args.Length > 0 && !args[0].StartsWith('-') && !args[0].EndsWith(".yml") && !args[0].EndsWith(".yaml") ? args[0] : "serve";
         var rest = command == "serve" && (args.Length == 0 || args[0] != "serve") ? args : args.Skip(1).ToArray();

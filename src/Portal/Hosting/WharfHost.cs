@@ -4,6 +4,7 @@ using Wharf.Registry;
 using Wharf.Registry.Api;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Metadata;
+using Wharf.Registry.Notifications;
 
 namespace Wharf.Portal.Hosting;
 
@@ -34,10 +35,13 @@ public static partial class WharfHost
 
         builder.AddWharfPortal(options);
         builder.Services.AddWharfRegistry(options);
+        builder.Services.AddWharfNotifications(builder.Configuration);
         builder.AddWharfHealth();
         builder.AddWharfMetrics();
 
         var app = builder.Build();
+        // Target URLs in notifications are built like Locations: on http.host when it is set.
+        app.Services.GetRequiredService<NotificationQueue>().BaseUrl = context => DistributionHttp.Url(context, http, "");
         foreach (var key in review.Ignored) LogIgnoredKey(app.Logger, key.Pattern, key.Note);
         foreach (var key in review.Unknown) LogUnknownKey(app.Logger, key);
 

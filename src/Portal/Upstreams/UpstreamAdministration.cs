@@ -37,7 +37,7 @@ public sealed record UpstreamRow(UpstreamInfo Info, long? PortalId)
 /// at once.
 /// </summary>
 public sealed class UpstreamAdministration(
-    PortalDbContext db, PortalUpstreamSource source, UpstreamCatalog catalog, AuditLog audit)
+    PortalDbContext db, PortalUpstreamSource source, UpstreamCatalog catalog, AdminGate gate, AuditLog audit)
 {
     public async Task<List<UpstreamRow>> ListAsync(CancellationToken cancellationToken)
     {
@@ -59,7 +59,7 @@ public sealed class UpstreamAdministration(
     public async Task<string?> SaveAsync(ClaimsPrincipal actor, UpstreamInput input, CancellationToken cancellationToken)
     {
         var action = input.Id is null ? "upstream.create" : "upstream.update";
-        if (Refused(actor, action, input.Name) is { } refused) return refused;
+        if (await RefusedAsync(actor, action, input.Name) is { } refused) return refused;
 
         var record = input.Id is { } id ? await db.Upstreams.FirstOrDefaultAsync(u => u.Id == id, cancellationToken) : null;
         if (input.Id is not null && record is null) return "that upstream no longer exists";
@@ -111,7 +111,7 @@ public sealed class UpstreamAdministration(
     public async Task<string?> DeleteAsync(ClaimsPrincipal actor, long id, CancellationToken cancellationToken)
     {
         var record = await db.Upstreams.FirstOrDefaultAsync(u => u.Id == id, cancellationToken);
-        if (Refused(actor, "upstream.delete", record?.Name ?? id.ToString()) is { } refused) return refused;
+        if (await RefusedAsync(actor, "upstream.delete", record?.Name ?? id.ToString()) is { } refused) return refused;
         if (record is null) return "that upstream no longer exists";
         db.Upstreams.Remove(record);
         await db.SaveChangesAsync(cancellationToken);
@@ -123,7 +123,7 @@ public sealed class UpstreamAdministration(
     /// <returns>Null when the upstream answered and accepted its credentials, else what went wrong.</returns>
     public async Task<string?> TestAsync(ClaimsPrincipal actor, string name, CancellationToken cancellationToken)
     {
-        if (Refused(actor, "upstream.test", name) is { } refused) return refused;
+        if (await RefusedAsync(actor, "upstream.test", name) is { } refused) return refused;
         try
         {
             await catalog.CheckAsync(name, cancellationToken);
@@ -135,10 +135,6 @@ public sealed class UpstreamAdministration(
         }
     }
 
-    private string? Refused(ClaimsPrincipal actor, string action, string target)
-    {
-        if (actor.IsInRole(Roles.Admin)) return null;
-        audit.Record(actor.Identity?.Name ?? "anonymous", action, AuditOutcome.Failure, target: target, detail: "denied: Admin role required");
-        return "only an Admin may manage upstreams";
-    }
+    private async Task<string?> RefusedAsync(ClaimsPrincipal actor, string action, string target) =>
+        await gate.AllowsAsync(actor, action, target: target) ? null : "only an Admin may manage upstreams";
 }

@@ -332,6 +332,64 @@ namespace Wharf.Registry.PostgreSql.Migrations
                     b.ToTable("UploadSessions", (string)null);
                 });
 
+            modelBuilder.Entity("Wharf.Registry.Notifications.NotificationEndpointRecord", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<int>("ConsecutiveFailures")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("LastErrorAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("LastSuccessAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("NotificationEndpoints", (string)null);
+                });
+
+            modelBuilder.Entity("Wharf.Registry.Notifications.PendingNotificationRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Endpoint")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("EventId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Endpoint", "Id");
+
+                    b.ToTable("PendingNotifications", (string)null);
+                });
+
             modelBuilder.Entity("Wharf.Registry.Metadata.CachedRepositoryRecord", b =>
                 {
                     b.HasOne("Wharf.Registry.Metadata.RepositoryRecord", null)

@@ -15,6 +15,9 @@ public static class ImageConfigReader
             var config = root.TryGetProperty("config", out var c) && c.ValueKind == JsonValueKind.Object ? c : default;
             return new ImageConfigInfo(
                 String(root, "created"), String(root, "os"), String(root, "architecture"),
+                String(config, "User") is { Length: > 0 } user ? user : null,
+                String(config, "WorkingDir") is { Length: > 0 } dir ? dir : null,
+                Keys(config, "ExposedPorts"),
                 Strings(config, "Entrypoint"), Strings(config, "Cmd"), Strings(config, "Env"),
                 Labels(config), History(root));
         }
@@ -30,6 +33,12 @@ public static class ImageConfigReader
     private static List<string> Strings(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array
             ? v.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList()
+            : [];
+
+    /// <summary>ExposedPorts is an object whose keys are the ports ("80/tcp": {}).</summary>
+    private static List<string> Keys(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Object
+            ? v.EnumerateObject().Select(p => p.Name).ToList()
             : [];
 
     private static Dictionary<string, string> Labels(JsonElement config)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Wharf.Registry.Content;
 using Wharf.Registry.Metadata;
@@ -7,25 +6,43 @@ using Wharf.Registry.Storage;
 namespace Wharf.Registry.Browse;
 
 /// <summary>
-/// Read-only views of the registry for the portal: totals, repositories, tags, manifests and layer sharing, all
-/// answered from the metadata database (and, for image configs, the small config blob).
+/// Read-only views of the registry for the portal: totals, repositories, tags, manifests, blobs and layer sharing,
+/// answered from the metadata database (and, for image configs and raw manifests, the small blobs). Every query takes
+/// the reader's <see cref="RepositoryVisibility"/> and filters and pages in the database.
 /// </summary>
-public sealed class RegistryBrowser(RegistryDbContext db, BlobStore store)
+public sealed partial class RegistryBrowser(RegistryDbContext db, BlobStore store)
 {
     private const long MaxConfigBytes = 1024 * 1024;
+    private const long MaxManifestBytes = 4 * 1024 * 1024;
 
-    public async Task<RegistryTotals> TotalsAsync(CancellationToken cancellationToken) => new(
-        await db.Repositories.CountAsync(r => db.Manifests.Any(m => m.RepositoryId == r.Id), cancellationToken),
-        await db.Tags.CountAsync(cancellationToken),
-        await db.Manifests.CountAsync(cancellationToken),
-        await db.Blobs.CountAsync(cancellationToken),
-        await db.Blobs.SumAsync(b => (long?)b.Size, cancellationToken) ?? 0);
+    /// <summary>Repositories that hold at least one manifest and that the reader may see.</summary>
+    private IQueryable<RepositoryRecord> Visible(RepositoryVisibility visibility) =>
+        visibility.Apply(db.Repositories).Where(r => db.Manifests.Any(m => m.RepositoryId == r.Id));
 
-    /// <summary>A page of repositories (those holding at least one manifest), searched by substring and sorted.</summary>
-    public async Task<RepositoryPage> RepositoriesAsync(string? search, RepositorySort sort, bool descending, int skip, int take, CancellationToken cancellationToken)
+    public async Task<RegistryTotals> TotalsAsync(RepositoryVisibility visibility, CancellationToken cancellationToken)
     {
-        var repositories = db.Repositories.Where(r => db.Manifests.Any(m => m.RepositoryId == r.Id));
-        if (!string.IsNullOrWhiteSpace(search)) repositories = repositories.Where(r => r.Name.Contains(search.Trim().ToLower()));
+        var repositories = Visible(visibility);
+        var ids = repositories.Select(r => r.Id);
+        var tags = await db.Tags.CountAsync(t => ids.Contains(t.RepositoryId), cancellationToken);
+        var manifests = await db.Manifests.CountAsync(m => ids.Contains(m.RepositoryId), cancellationToken);
+        if (visibility.All)
+        {
+            return new RegistryTotals(await repositories.CountAsync(cancellationToken), tags, manifests,
+                await db.Blobs.CountAsync(cancellationToken), await db.Blobs.SumAsync(b => (long?)b.Size, cancellationToken) ?? 0);
+        }
+        // Only the blobs linked into repositories the reader may see, each counted once.
+        var blobs = db.Blobs.Where(b => db.RepositoryBlobs.Any(rb => rb.Digest == b.Digest && ids.Contains(rb.RepositoryId)));
+        return new RegistryTotals(await repositories.CountAsync(cancellationToken), tags, manifests,
+            await blobs.CountAsync(cancellationToken), await blobs.SumAsync(b => (long?)b.Size, cancellationToken) ?? 0);
+    }
+
+    /// <summary>A page of repositories, searched by case-insensitive substring and sorted.</summary>
+    public async Task<Page<RepositorySummary>> RepositoriesAsync(RepositoryVisibility visibility, string? search, RepositorySort sort, bool descending,
+        int skip, int take, CancellationToken cancellationToken)
+    {
+        var repositories = Visible(visibility);
+        // Repository names are lower case by the name grammar, so lowering the search is a case-insensitive match.
+        if (!string.IsNullOrWhiteSpace(search)) repositories = repositories.Where(r => r.Name.Contains(search.Trim().ToLowerInvariant()));
 
         var rows = repositories.Select(r => new
         {
@@ -51,98 +68,83 @@ public sealed class RegistryBrowser(RegistryDbContext db, BlobStore store)
         };
         var total = await repositories.CountAsync(cancellationToken);
         var page = await rows.Skip(skip).Take(take).ToListAsync(cancellationToken);
-        return new RepositoryPage(page.Select(x => new RepositorySummary(x.Name, x.TagCount, x.ManifestCount, x.Size, x.LastPush)).ToList(), total);
+        return new Page<RepositorySummary>(page.Select(x => new RepositorySummary(x.Name, x.TagCount, x.ManifestCount, x.Size, x.LastPush)).ToList(), total);
     }
 
-    public async Task<List<TagSummary>> TagsAsync(string repository, CancellationToken cancellationToken)
+    /// <summary>Whether the repository exists (holds a manifest) and the reader may see it.</summary>
+    public Task<bool> CanSeeAsync(RepositoryVisibility visibility, string repository, CancellationToken cancellationToken) =>
+        visibility.Allows(repository)
+            ? Visible(visibility).AnyAsync(r => r.Name == repository, cancellationToken)
+            : Task.FromResult(false);
+
+    /// <summary>A page of a repository's tags, searched by case-insensitive substring; null when the reader may not see it.</summary>
+    public async Task<Page<TagSummary>?> TagsAsync(RepositoryVisibility visibility, string repository, string? search, TagSort sort, bool descending,
+        int skip, int take, CancellationToken cancellationToken)
     {
-        var rows = await (from t in db.Tags
-                          join r in db.Repositories on t.RepositoryId equals r.Id
+        if (!visibility.Allows(repository)) return null;
+        var repositoryId = await db.FindRepositoryAsync(repository, cancellationToken);
+        if (repositoryId is null) return null;
+        var tags = db.Tags.Where(t => t.RepositoryId == repositoryId);
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var needle = search.Trim().ToLowerInvariant();
+            tags = tags.Where(t => t.Name.ToLower().Contains(needle));
+        }
+        tags = (sort, descending) switch
+        {
+            (TagSort.Name, false) => tags.OrderBy(t => t.Name),
+            (TagSort.Name, true) => tags.OrderByDescending(t => t.Name),
+            (_, false) => tags.OrderBy(t => t.UpdatedAt).ThenBy(t => t.Name),
+            _ => tags.OrderByDescending(t => t.UpdatedAt).ThenBy(t => t.Name),
+        };
+        var total = await tags.CountAsync(cancellationToken);
+        var rows = await (from t in tags.Skip(skip).Take(take)
                           join m in db.Manifests on new { t.RepositoryId, Digest = t.ManifestDigest } equals new { m.RepositoryId, m.Digest }
-                          where r.Name == repository
-                          orderby t.Name
-                          select new { t.Name, m.Id, m.Digest, m.MediaType, m.Size, m.ConfigDigest, t.UpdatedAt }).ToListAsync(cancellationToken);
-        var ids = rows.Select(r => r.Id).ToList();
-        var references = await db.ManifestReferences.Where(x => ids.Contains(x.ManifestId)).ToListAsync(cancellationToken);
-        var byManifest = references.ToLookup(x => x.ManifestId);
+                          select new { t.Name, t.UpdatedAt, m.Id, m.Digest, m.MediaType, m.ConfigDigest }).ToListAsync(cancellationToken);
+        // The ordering of the page is lost by the join in some providers: restore it from the tag query.
+        rows = (sort, descending) switch
+        {
+            (TagSort.Name, false) => rows.OrderBy(r => r.Name, StringComparer.Ordinal).ToList(),
+            (TagSort.Name, true) => rows.OrderByDescending(r => r.Name, StringComparer.Ordinal).ToList(),
+            (_, false) => rows.OrderBy(r => r.UpdatedAt).ThenBy(r => r.Name, StringComparer.Ordinal).ToList(),
+            _ => rows.OrderByDescending(r => r.UpdatedAt).ThenBy(r => r.Name, StringComparer.Ordinal).ToList(),
+        };
+
+        var ids = rows.Select(r => r.Id).Distinct().ToList();
+        var references = (await db.ManifestReferences.Where(x => ids.Contains(x.ManifestId)).ToListAsync(cancellationToken)).ToLookup(x => x.ManifestId);
+        var childSizes = await ImageSizesAsync(repositoryId.Value,
+            references.SelectMany(g => g).Where(x => x.Kind == ReferenceKind.Manifest).Select(x => x.Digest), cancellationToken);
 
         var result = new List<TagSummary>(rows.Count);
         foreach (var row in rows)
         {
-            var refs = byManifest[row.Id].ToList();
-            IReadOnlyList<string> platforms = MediaTypes.IsIndex(row.MediaType)
-                ? refs.Where(x => x.Kind == ReferenceKind.Manifest && x.Platform is not null).Select(x => x.Platform!).Distinct().ToList()
+            var refs = references[row.Id].ToList();
+            var children = refs.Where(x => x.Kind == ReferenceKind.Manifest).ToList();
+            var isIndex = MediaTypes.IsIndex(row.MediaType) || children.Count > 0;
+            IReadOnlyList<string> platforms = isIndex
+                ? children.Where(x => x.Platform is not null).Select(x => x.Platform!).Distinct().ToList()
                 : await ImagePlatformAsync(row.ConfigDigest, cancellationToken) is { } p ? [p] : [];
-            var total = row.Size + refs.Sum(x => x.Size);
-            result.Add(new TagSummary(row.Name, row.Digest, row.MediaType, total, platforms, row.UpdatedAt));
+            var size = isIndex
+                ? children.Select(c => c.Digest).Distinct().Sum(d => childSizes.GetValueOrDefault(d))
+                : refs.Where(x => x.Kind != ReferenceKind.Manifest).Sum(x => x.Size);
+            result.Add(new TagSummary(row.Name, row.Digest, row.MediaType, size, platforms, row.UpdatedAt));
         }
-        return result;
+        return new Page<TagSummary>(result, total);
     }
 
-    public async Task<ManifestDetails?> ManifestAsync(string repository, string digest, CancellationToken cancellationToken)
+    /// <summary>Config plus layers of each of these manifests of a repository: an image's compressed size.</summary>
+    private async Task<Dictionary<string, long>> ImageSizesAsync(long repositoryId, IEnumerable<string> digests, CancellationToken cancellationToken)
     {
-        var manifest = await (from m in db.Manifests.Include(m => m.References)
-                              join r in db.Repositories on m.RepositoryId equals r.Id
-                              where r.Name == repository && m.Digest == digest
-                              select m).FirstOrDefaultAsync(cancellationToken);
-        if (manifest is null) return null;
-        var tags = await db.Tags.Where(t => t.RepositoryId == manifest.RepositoryId && t.ManifestDigest == digest)
-            .OrderBy(t => t.Name).Select(t => t.Name).ToListAsync(cancellationToken);
-        var refs = manifest.References.OrderBy(x => x.Ordinal).ToList();
-        var config = refs.Where(x => x.Kind == ReferenceKind.Config).Select(x => new LayerInfo(x.Digest, x.MediaType, x.Size)).FirstOrDefault();
-        var referrers = await db.Manifests.Where(m => m.RepositoryId == manifest.RepositoryId && m.SubjectDigest == digest)
-            .OrderBy(m => m.PushedAt).Select(m => new ReferrerInfo(m.Digest, m.ArtifactType, m.Size)).ToListAsync(cancellationToken);
-        return new ManifestDetails(repository, manifest.Digest, manifest.MediaType, manifest.Size, manifest.PushedAt, tags, config,
-            refs.Where(x => x.Kind == ReferenceKind.Layer).Select(x => new LayerInfo(x.Digest, x.MediaType, x.Size)).ToList(),
-            refs.Where(x => x.Kind == ReferenceKind.Manifest).Select(x => new ChildManifestInfo(x.Digest, x.MediaType, x.Size, x.Platform)).ToList(),
-            config is null ? null : await ReadImageConfigAsync(config.Digest, cancellationToken),
-            referrers, manifest.SubjectDigest);
-    }
-
-    /// <summary>Every repository, manifest and tag that uses a blob (as a layer, config or child manifest).</summary>
-    public async Task<List<BlobUse>> BlobUsesAsync(string digest, CancellationToken cancellationToken)
-    {
-        var rows = await (from x in db.ManifestReferences
-                          join m in db.Manifests on x.ManifestId equals m.Id
-                          join r in db.Repositories on m.RepositoryId equals r.Id
-                          where x.Digest == digest
-                          select new { Repository = r.Name, m.RepositoryId, m.Digest, x.Kind }).Distinct().ToListAsync(cancellationToken);
-        var result = new List<BlobUse>();
-        foreach (var row in rows.OrderBy(r => r.Repository, StringComparer.Ordinal).ThenBy(r => r.Digest, StringComparer.Ordinal))
-        {
-            var tags = await db.Tags.Where(t => t.RepositoryId == row.RepositoryId && t.ManifestDigest == row.Digest)
-                .OrderBy(t => t.Name).Select(t => t.Name).ToListAsync(cancellationToken);
-            result.Add(new BlobUse(row.Repository, row.Digest, tags, row.Kind.ToString().ToLowerInvariant()));
-        }
-        return result;
-    }
-
-    /// <summary>
-    /// Which of a repository's layers (and configs) other repositories also use, and how many of its bytes are its
-    /// own: what deleting the repository would free.
-    /// </summary>
-    public async Task<RepositorySharing?> SharingAsync(string repository, CancellationToken cancellationToken)
-    {
-        var repositoryId = await db.FindRepositoryAsync(repository, cancellationToken);
-        if (repositoryId is null) return null;
-        var own = await (from x in db.ManifestReferences
-                         join m in db.Manifests on x.ManifestId equals m.Id
-                         where m.RepositoryId == repositoryId && x.Kind != ReferenceKind.Manifest
-                         select new { x.Digest, x.Size }).Distinct().ToListAsync(cancellationToken);
-        var digests = own.Select(x => x.Digest).Distinct().ToList();
-        var others = await (from x in db.ManifestReferences
-                            join m in db.Manifests on x.ManifestId equals m.Id
-                            join r in db.Repositories on m.RepositoryId equals r.Id
-                            where m.RepositoryId != repositoryId && digests.Contains(x.Digest)
-                            select new { r.Name, x.Digest }).Distinct().ToListAsync(cancellationToken);
-        var sizes = own.GroupBy(x => x.Digest).ToDictionary(g => g.Key, g => g.First().Size);
-        var sharedDigests = others.Select(o => o.Digest).ToHashSet();
-        var sharedWith = others.GroupBy(o => o.Name)
-            .Select(g => new SharedWith(g.Key, g.Count(), g.Sum(o => sizes[o.Digest])))
-            .OrderByDescending(s => s.Bytes).ThenBy(s => s.Repository).ToList();
-        var total = sizes.Values.Sum();
-        var shared = sizes.Where(kv => sharedDigests.Contains(kv.Key)).Sum(kv => kv.Value);
-        return new RepositorySharing(repository, sizes.Count, total, total - shared, shared, sharedWith);
+        var list = digests.Distinct().ToList();
+        if (list.Count == 0) return [];
+        var sizes = await (from m in db.Manifests
+                           where m.RepositoryId == repositoryId && list.Contains(m.Digest)
+                           select new
+                           {
+                               m.Digest,
+                               Size = db.ManifestReferences.Where(x => x.ManifestId == m.Id && x.Kind != ReferenceKind.Manifest).Sum(x => (long?)x.Size) ?? 0,
+                           }).ToListAsync(cancellationToken);
+        return sizes.GroupBy(s => s.Digest).ToDictionary(g => g.Key, g => g.First().Size);
     }
 
     private async Task<string?> ImagePlatformAsync(string? configDigest, CancellationToken cancellationToken)
@@ -151,10 +153,9 @@ public sealed class RegistryBrowser(RegistryDbContext db, BlobStore store)
         return config?.Os is null ? null : $"{config.Os}/{config.Architecture}";
     }
 
-    private async Task<ImageConfigInfo?> ReadImageConfigAsync(string digest, CancellationToken cancellationToken)
-    {
-        if (!Digest.TryParse(digest, out var d)) return null;
-        var bytes = await store.ReadAllAsync(d.Value, MaxConfigBytes, cancellationToken);
-        return bytes is null ? null : ImageConfigReader.Read(bytes);
-    }
+    private async Task<ImageConfigInfo?> ReadImageConfigAsync(string digest, CancellationToken cancellationToken) =>
+        await ReadSmallBlobAsync(digest, MaxConfigBytes, cancellationToken) is { } bytes ? ImageConfigReader.Read(bytes) : null;
+
+    private async Task<byte[]?> ReadSmallBlobAsync(string digest, long maxBytes, CancellationToken cancellationToken) =>
+        Digest.TryParse(digest, out var d) ? await store.ReadAllAsync(d.Value, maxBytes, cancellationToken) : null;
 }

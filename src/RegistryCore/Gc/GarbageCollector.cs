@@ -186,14 +186,17 @@ public sealed partial class GarbageCollector(
         var outcomes = new GcItemOutcome?[all.Count];
         var blobOutcomes = new GcItemOutcome?[blobs.Count];
         var sweeper = new GcSweeper(db, services.GetRequiredService<BlobStore>(), settings.SweepBatchSize);
+        // Each sweep transaction that committed may have removed what a cache holds: drop it (GC runs are rare).
+        var listeners = services.GetServices<Caching.IRegistryChangeListener>().ToArray();
+        void Swept() { foreach (var listener in listeners) listener.EverythingChanged(); }
         long done = 0;
         try
         {
             // The cutoff stays the one taken at the start: anything touched since is younger still, and kept.
             Report(run, GcPhase.SweepingManifests, 0, all.Count);
-            await sweeper.SweepManifestsAsync(manifests, outcomes, cutoff, n => Report(run, GcPhase.SweepingManifests, done += n, all.Count), cancellationToken);
+            await sweeper.SweepManifestsAsync(manifests, outcomes, cutoff, n => { Swept(); Report(run, GcPhase.SweepingManifests, done += n, all.Count); }, cancellationToken);
             Report(run, GcPhase.SweepingBlobs, done, all.Count);
-            run.FreedBytes = await sweeper.SweepBlobsAsync(blobs, blobOutcomes, cutoff, n => Report(run, GcPhase.SweepingBlobs, done += n, all.Count), cancellationToken);
+            run.FreedBytes = await sweeper.SweepBlobsAsync(blobs, blobOutcomes, cutoff, n => { Swept(); Report(run, GcPhase.SweepingBlobs, done += n, all.Count); }, cancellationToken);
         }
         finally
         {

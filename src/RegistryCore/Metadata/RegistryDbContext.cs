@@ -95,5 +95,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.HasKey(x => new { x.RunId, x.Ordinal });
             e.HasOne<GcRunRecord>().WithMany().HasForeignKey(x => x.RunId).OnDelete(DeleteBehavior.Cascade);
         });
+        model.ApplyConfiguration(new Notifications.PendingNotificationConfiguration());
+        model.ApplyConfiguration(new Notifications.NotificationEndpointConfiguration());
     }
 }

@@ -11,6 +11,7 @@ public static class SqliteMigration
     /// </summary>
     public static async Task MigrateWithWriteAheadLogAsync(this DatabaseFacade database, CancellationToken cancellationToken)
     {
+        if (database.GetConnectionString() is { } connectionString) OwnerOnlyDatabaseFiles.Apply(connectionString);
         await database.OpenConnectionAsync(cancellationToken);
         try
         {

@@ -21,9 +21,13 @@ public sealed class DistributionRegistry : IAsyncDisposable
     public int Port { get; }
     public string HostPort => $"127.0.0.1:{Port}";
     public string Log => string.Join('\n', _log);
+    public int Pid => _process?.Id ?? throw new InvalidOperationException("not started");
 
-    /// <summary>Writes a config.yml for a filesystem registry with deletes enabled and starts it.</summary>
-    public static async Task<DistributionRegistry> StartAsync(string rootDirectory, string workDirectory, string extraYaml = "")
+    /// <summary>
+    /// Writes a config.yml for a filesystem registry with deletes enabled and starts it. <paramref name="quiet"/> turns
+    /// off its access log and info lines (the benchmarks: Wharf writes no line per request either).
+    /// </summary>
+    public static async Task<DistributionRegistry> StartAsync(string rootDirectory, string workDirectory, string extraYaml = "", bool quiet = false)
     {
         ExternalTool.Require("docker-registry");
         var port = Ports.Free();
@@ -31,7 +35,9 @@ public sealed class DistributionRegistry : IAsyncDisposable
         await File.WriteAllTextAsync(config, $"""
             version: 0.1
             log:
-              level: info
+              level: {(quiet ? "warn" : "info")}
+              accesslog:
+                disabled: {(quiet ? "true" : "false")}
             storage:
               filesystem:
                 rootdirectory: {rootDirectory}

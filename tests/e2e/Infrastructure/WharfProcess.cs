@@ -85,6 +85,14 @@ public sealed class WharfProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The exit code once the process has ended (a start that was refused), else null.</summary>
+    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
+    {
+        if (_process is null) throw new InvalidOperationException("not started");
+        await _process.WaitForExitAsync(cancellationToken);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL: the process gets no chance to clean up, as in a crash or power cut of the service.</summary>
     public async Task KillAsync()
     {

@@ -23,7 +23,7 @@ namespace Wharf.Tests.Unit.Access;
 /// steps the access tests repeat: users, grants, access tokens, bearer tokens. Every log line is captured, so tests
 /// can check that no secret was ever logged.
 /// </summary>
-public sealed class AccessHost : IAsyncLifetime
+public sealed class AccessHost : IAsyncLifetime, IAsyncDisposable
 {
     public const string AdminUser = "admin";
     public const string AdminPassword = "admin-password-for-tests-1";
@@ -66,6 +66,8 @@ public sealed class AccessHost : IAsyncLifetime
         Client.Dispose();
         await Host.DisposeAsync();
     }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
     public static AuthenticationHeaderValue Basic(string user, string secret) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{secret}")));

@@ -13,7 +13,7 @@ namespace Wharf.Tests.Unit.Api;
 /// root directory, served through the ASP.NET Core TestServer. Settings go in as command-line arguments, the same
 /// way an operator would pass them.
 /// </summary>
-public sealed class RegistryTestHost : IAsyncLifetime
+public sealed class RegistryTestHost : IAsyncLifetime, IAsyncDisposable
 {
     private WebApplication? _app;
     private TestDatabase? _database;
@@ -41,6 +41,9 @@ public sealed class RegistryTestHost : IAsyncLifetime
 
     /// <summary>The database this host runs on (SQLite, or its own PostgreSQL database in the PostgreSQL run).</summary>
     public TestDatabase Database => _database ?? throw new InvalidOperationException("the host is not started");
+
+    /// <summary>Leave the root directory in place at dispose (a test that restarts Wharf on the same state).</summary>
+    public bool KeepDirectory { get; init; }
 
     public WebApplication App => _app ?? throw new InvalidOperationException("the host is not started");
 
@@ -70,7 +73,7 @@ public sealed class RegistryTestHost : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(RootDirectory);
-        _database = ForceSqlite ? TestDatabase.Sqlite : await TestDatabase.ForThisRunAsync();
+        _database = ForceSqlite ? TestDatabase.Sqlite : await TestDatabase.ForThisRunAsync(KeepDirectory ? RootDirectory : null);
         string[] args =
         [
             .. _database.HostSettings,
@@ -99,7 +102,9 @@ public sealed class RegistryTestHost : IAsyncLifetime
             await _app.DisposeAsync();
         }
         SqliteConnection.ClearAllPools();
-        if (_database is not null) await _database.DisposeAsync();
+        // A kept directory keeps its database too (a test that restarts Wharf on the same state).
+        if (_database is not null && !KeepDirectory) await _database.DisposeAsync();
+        if (KeepDirectory) return;
         try
         {
             if (Directory.Exists(RootDirectory)) Directory.Delete(RootDirectory, recursive: true);
@@ -109,6 +114,8 @@ public sealed class RegistryTestHost : IAsyncLifetime
             // A file still held open by a finishing request; the temp directory is cleaned by the OS eventually.
         }
     }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
     /// <summary>Starts a host with the given settings (for tests that need a second, differently configured one).</summary>
     public static async Task<RegistryTestHost> StartAsync(bool deleteEnabled = true)

@@ -44,7 +44,7 @@ public sealed class RegistryBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Lists_repositories_with_counts_and_sizes_sorted_and_searched()
     {
-        var page = await BrowseAsync(b => b.RepositoriesAsync(null, RepositorySort.Name, false, 0, 25, default));
+        var page = await BrowseAsync(b => b.RepositoriesAsync(RepositoryVisibility.Everything, null, RepositorySort.Name, false, 0, 25, default));
         Assert.Equal(2, page.Total);
         Assert.Equal(["team/api", "team/web"], page.Items.Select(r => r.Name));
         var web = page.Items[1];
@@ -53,11 +53,11 @@ public sealed class RegistryBrowserTests : IAsyncLifetime
         Assert.Equal(_web.Blobs.Sum(b => (long)b.Length), web.Size);
         Assert.NotNull(web.LastPush);
 
-        var bySize = await BrowseAsync(b => b.RepositoriesAsync(null, RepositorySort.Size, true, 0, 25, default));
+        var bySize = await BrowseAsync(b => b.RepositoriesAsync(RepositoryVisibility.Everything, null, RepositorySort.Size, true, 0, 25, default));
         Assert.Equal("team/web", bySize.Items[0].Name);
-        var searched = await BrowseAsync(b => b.RepositoriesAsync("API", RepositorySort.Name, false, 0, 25, default));
+        var searched = await BrowseAsync(b => b.RepositoriesAsync(RepositoryVisibility.Everything, "API", RepositorySort.Name, false, 0, 25, default));
         Assert.Equal(["team/api"], searched.Items.Select(r => r.Name));
-        var second = await BrowseAsync(b => b.RepositoriesAsync(null, RepositorySort.Name, false, 1, 1, default));
+        var second = await BrowseAsync(b => b.RepositoriesAsync(RepositoryVisibility.Everything, null, RepositorySort.Name, false, 1, 1, default));
         Assert.Equal(["team/web"], second.Items.Select(r => r.Name));
         Assert.Equal(2, second.Total);
     }
@@ -65,7 +65,7 @@ public sealed class RegistryBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Totals_count_what_is_stored()
     {
-        var totals = await BrowseAsync(b => b.TotalsAsync(default));
+        var totals = await BrowseAsync(b => b.TotalsAsync(RepositoryVisibility.Everything, default));
         Assert.Equal(2, totals.Repositories);
         Assert.Equal(3, totals.Tags);
         Assert.Equal(2, totals.Manifests);
@@ -76,16 +76,26 @@ public sealed class RegistryBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Tags_show_digest_size_and_platform()
     {
-        var tags = await BrowseAsync(b => b.TagsAsync("team/web", default));
+        var page = await BrowseAsync(b => b.TagsAsync(RepositoryVisibility.Everything, "team/web", null, TagSort.Name, false, 0, 25, default));
+        Assert.NotNull(page);
+        var tags = page.Items;
+        Assert.Equal(2, page.Total);
         Assert.Equal(["1.0", "latest"], tags.Select(t => t.Tag));
         Assert.All(tags, t => Assert.Equal(_web.Digest, t.Digest));
-        Assert.Equal(_web.Manifest.Length + _web.Blobs.Sum(b => (long)b.Length), tags[0].TotalSize);
+        // Compressed size: the config and the layers (the manifest's own JSON is not part of the image).
+        Assert.Equal(_web.Blobs.Sum(b => (long)b.Length), tags[0].TotalSize);
+
+        // Newest first by default; the search is a case-insensitive substring.
+        var newest = await BrowseAsync(b => b.TagsAsync(RepositoryVisibility.Everything, "team/web", null, TagSort.Pushed, true, 0, 25, default));
+        Assert.Equal("latest", newest!.Items[0].Tag);
+        var searched = await BrowseAsync(b => b.TagsAsync(RepositoryVisibility.Everything, "team/web", "LAT", TagSort.Pushed, true, 0, 25, default));
+        Assert.Equal(["latest"], searched!.Items.Select(t => t.Tag));
     }
 
     [Fact]
     public async Task A_shared_layer_names_every_repository_that_uses_it()
     {
-        var uses = await BrowseAsync(b => b.BlobUsesAsync(Digests.Sha256(SharedLayer), default));
+        var uses = (await BrowseAsync(b => b.BlobUsesAsync(RepositoryVisibility.Everything, Digests.Sha256(SharedLayer), false, 0, 25, default))).Items;
         Assert.Equal(["team/api", "team/web"], uses.Select(u => u.Repository));
         Assert.Equal(["1.0", "latest"], uses.Single(u => u.Repository == "team/web").Tags);
         Assert.All(uses, u => Assert.Equal("layer", u.Kind));
@@ -94,7 +104,7 @@ public sealed class RegistryBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Sharing_splits_unique_from_shared_bytes()
     {
-        var sharing = await BrowseAsync(b => b.SharingAsync("team/web", default));
+        var sharing = await BrowseAsync(b => b.SharingAsync(RepositoryVisibility.Everything, "team/web", default));
         Assert.NotNull(sharing);
         var shared = Assert.Single(sharing.SharedWith);
         Assert.Equal("team/api", shared.Repository);
@@ -107,11 +117,61 @@ public sealed class RegistryBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Manifest_details_list_layers_and_tags()
     {
-        var details = await BrowseAsync(b => b.ManifestAsync("team/web", _web.Digest, default));
+        var details = await BrowseAsync(b => b.ManifestAsync(RepositoryVisibility.Everything, "team/web", _web.Digest, default));
         Assert.NotNull(details);
         Assert.Equal(["1.0", "latest"], details.Tags);
         Assert.Equal([Digests.Sha256(SharedLayer), Digests.Sha256(WebLayer)], details.Layers.Select(l => l.Digest));
         Assert.False(details.IsIndex);
-        Assert.Null(await BrowseAsync(b => b.ManifestAsync("team/api", _web.Digest, default)));
+        Assert.Null(await BrowseAsync(b => b.ManifestAsync(RepositoryVisibility.Everything, "team/api", _web.Digest, default)));
+        Assert.Contains("\"schemaVersion\": 2", details.ManifestJson);
+        Assert.NotNull(details.ConfigJson);
+    }
+
+    [Fact]
+    public async Task A_reader_granted_one_prefix_sees_only_those_repositories_everywhere()
+    {
+        var teamWeb = RepositoryVisibility.Under(["team/web"]);
+        var page = await BrowseAsync(b => b.RepositoriesAsync(teamWeb, null, RepositorySort.Name, false, 0, 25, default));
+        Assert.Equal(["team/web"], page.Items.Select(r => r.Name));
+        Assert.Equal(1, page.Total);
+
+        var totals = await BrowseAsync(b => b.TotalsAsync(teamWeb, default));
+        Assert.Equal(1, totals.Repositories);
+        Assert.Equal(2, totals.Tags);
+        Assert.Equal(1, totals.Manifests);
+        // The blobs linked into team/web (its config and two layers), not the api image's own layer or config.
+        Assert.Equal(3, totals.Blobs);
+
+        var uses = await BrowseAsync(b => b.BlobUsesAsync(teamWeb, Digests.Sha256(SharedLayer), false, 0, 25, default));
+        Assert.Equal(["team/web"], uses.Items.Select(u => u.Repository));
+        var blob = await BrowseAsync(b => b.BlobAsync(teamWeb, Digests.Sha256(SharedLayer), default));
+        Assert.Equal(1, blob!.Repositories);
+        Assert.Null(await BrowseAsync(b => b.BlobAsync(teamWeb, Digests.Sha256(ApiLayer), default)));
+
+        Assert.Null(await BrowseAsync(b => b.ManifestAsync(teamWeb, "team/api", _api.Digest, default)));
+        Assert.Null(await BrowseAsync(b => b.TagsAsync(teamWeb, "team/api", null, TagSort.Pushed, true, 0, 25, default)));
+        var sharing = await BrowseAsync(b => b.SharingAsync(teamWeb, "team/web", default));
+        Assert.Empty(sharing!.SharedWith);
+        Assert.Null(await BrowseAsync(b => b.SharingAsync(teamWeb, "team/api", default)));
+
+        var nothing = await BrowseAsync(b => b.RepositoriesAsync(RepositoryVisibility.Nothing, null, RepositorySort.Name, false, 0, 25, default));
+        Assert.Equal(0, nothing.Total);
+    }
+
+    [Theory]
+    [InlineData("team", "team/web", true)]
+    [InlineData("team", "team", true)]
+    [InlineData("team", "teamwork/web", false)]
+    [InlineData("team/web", "team/api", false)]
+    public void A_prefix_covers_whole_path_components(string prefix, string repository, bool allowed) =>
+        Assert.Equal(allowed, RepositoryVisibility.Under([prefix]).Allows(repository));
+
+    [Fact]
+    public void History_entries_pair_with_the_layers_they_made()
+    {
+        LayerInfo a = new("sha256:a", "t", 1), b = new("sha256:b", "t", 2);
+        var steps = BuildSteps.Pair([new("t1", "ADD a", false), new("t2", "ENV x=1", true), new("t3", "RUN b", false)], [a, b]);
+        Assert.Equal([a, null, b], steps.Select(s => s.Layer));
+        Assert.Equal("ENV x=1", steps[1].History!.CreatedBy);
     }
 }

@@ -15,12 +15,13 @@ window.wharf = {
       return done;
     }
   },
+  // The theme chosen with the toggle, kept in this browser ("dark", "light" or nothing: follow the browser).
+  theme: {
+    get() {
+      try { return localStorage.getItem("wharf.theme"); } catch { return null; }
+    },
+    set(value) {
+      try { localStorage.setItem("wharf.theme", value); } catch { /* storage off: the choice lasts this page */ }
+    },
+  },
 };
-
-// Reload links of the reconnect dialog (no inline handlers: the content security policy forbids them).
-document.addEventListener("click", (event) => {
-  if (event.target instanceof Element && event.target.closest("[data-reload]")) {
-    event.preventDefault();
-    location.reload();
-  }
-});

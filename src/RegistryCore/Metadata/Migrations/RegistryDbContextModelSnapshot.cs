@@ -320,6 +320,62 @@ namespace Wharf.Registry.Metadata.Migrations
                     b.ToTable("UploadSessions", (string)null);
                 });
 
+            modelBuilder.Entity("Wharf.Registry.Notifications.NotificationEndpointRecord", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ConsecutiveFailures")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastErrorAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastSuccessAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("NotificationEndpoints", (string)null);
+                });
+
+            modelBuilder.Entity("Wharf.Registry.Notifications.PendingNotificationRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Endpoint")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EventId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Endpoint", "Id");
+
+                    b.ToTable("PendingNotifications", (string)null);
+                });
+
             modelBuilder.Entity("Wharf.Registry.Metadata.CachedRepositoryRecord", b =>
                 {
                     b.HasOne("Wharf.Registry.Metadata.RepositoryRecord", null)

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace Wharf.Bench.HotPaths;
+
+/// <summary>The small-request workloads: manifest GETs and blob HEADs under wrk, listings, the token endpoint.</summary>
+public static class ApiWorkloads
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan }) { Timeout = TimeSpan.FromMinutes(5) };
+
+    /// <summary>Manifest GET by tag and by digest and blob HEAD, wrk with 32 connections; Wharf's peak RSS meanwhile.</summary>
+    public static async Task ManifestsAndHeadsAsync(BenchRun run)
+    {
+        var s = run.Sizes;
+        var repository = ListingData.Repository(0);
+        await File.WriteAllBytesAsync(Path.Combine(run.Nginx.Root, "manifest.json"), run.Seeded.ManifestBytes);
+        var nginxUrl = $"http://{run.Nginx.HostPort}/manifest.json";
+        var cases = new (string Workload, string Path, string Method, string? Accept)[]
+        {
+            ($"manifest GET by tag, wrk {s.WrkConnections} connections, auth on", $"/v2/{repository}/manifests/v1", "GET", BenchRun.ManifestAccept),
+            ($"manifest GET by digest, wrk {s.WrkConnections} connections, auth on", $"/v2/{repository}/manifests/{run.Seeded.Manifest}", "GET", BenchRun.ManifestAccept),
+            ($"blob HEAD, ab {s.WrkConnections} connections", $"/v2/{repository}/blobs/{run.Seeded.Layer}", "HEAD", null),
+        };
+        long peak;
+        await using (var sampler = new RssSampler(run.Wharf.Pid))
+        {
+            foreach (var (workload, path, method, accept) in cases)
+            {
+                var results = new Dictionary<string, WrkResult>();
+                foreach (var registry in run.Registries)
+                {
+                    var authorization = await registry.AuthorizationAsync($"repository:{repository}:pull");
+                    results[registry.Name] = Check(registry.Name, workload, await LoadAsync(s, registry.BaseUrl + path, method, authorization, accept));
+                }
+                var nginx = Check("nginx", workload, await LoadAsync(s, nginxUrl, method, null, null));
+                var (w, r) = (results["wharf"], results["distribution"]);
+                run.Table.Add(new Row(workload, "req/s", w.RequestsPerSecond, r.RequestsPerSecond, nginx.RequestsPerSecond, Target.TimesReferenceAtLeast(10),
+                    Note: method == "HEAD" ? "ab (wrk cannot finish a HEAD request); nginx: HEAD of a small static file" : "nginx: the same manifest bytes as a static file"));
+                if (method == "GET")
+                    run.Table.Add(new Row($"  p99 latency of the {workload[..workload.IndexOf(',')]}", "ms", w.P99Ms, r.P99Ms, nginx.P99Ms, Target.Below(5, "ms")));
+            }
+            peak = sampler.Peak;
+        }
+        run.Table.Add(new Row("peak RSS under the manifest load", "MiB", peak / 1048576.0, null, null, Target.AtMost(300, "MiB"), "sampled every 50 ms during the three wrk runs above"));
+    }
+
+    private static Task<WrkResult> LoadAsync(BenchSizes s, string url, string method, string? authorization, string? accept) => method == "HEAD"
+        ? ApacheBench.HeadAsync(url, s.WrkConnections, s.WrkDuration, authorization)
+        : Wrk.RunAsync(url, s.WrkConnections, s.WrkDuration, method, authorization, accept);
+
+    private static WrkResult Check(string name, string workload, WrkResult result) =>
+        result.Errors == 0 && result.Requests > 0 ? result : throw new InvalidOperationException($"{name}, {workload}: {result.Errors} errors in {result.Requests} requests");
+
+    /// <summary><c>_catalog</c> (every page) and <c>tags/list</c> (every page), following <c>Link</c>; the median time.</summary>
+    public static async Task ListingsAsync(BenchRun run)
+    {
+        var s = run.Sizes;
+        var rounds = s.Smoke ? 1 : 3;
+        var catalog = new Dictionary<string, double>();
+        var tags = new Dictionary<string, double>();
+        foreach (var registry in run.Registries)
+        {
+            var catalogAuthorization = await registry.AuthorizationAsync("registry:catalog:*");
+            var tagsAuthorization = await registry.AuthorizationAsync($"repository:{ListingData.TagsRepository}:pull");
+            catalog[registry.Name] = BenchRun.Median(await RepeatAsync(rounds, () => ListAllAsync(registry, "/v2/_catalog?n=1000", catalogAuthorization, "repositories", s.CatalogRepositories)));
+            tags[registry.Name] = BenchRun.Median(await RepeatAsync(rounds, () => ListAllAsync(registry, $"/v2/{ListingData.TagsRepository}/tags/list", tagsAuthorization, "tags", s.ListedTags)));
+        }
+        var target = Target.TimesReferenceAtMost(0.1).And(Target.Below(50, "ms"));
+        run.Table.Add(new Row($"_catalog of {s.CatalogRepositories:N0} repositories, every page (n=1000)", "ms", catalog["wharf"], catalog["distribution"], null, target));
+        run.Table.Add(new Row($"tags/list of {s.ListedTags:N0} tags, every page", "ms", tags["wharf"], tags["distribution"], null, target));
+    }
+
+    private static async Task<List<double>> RepeatAsync(int rounds, Func<Task<double>> action)
+    {
+        var values = new List<double>();
+        for (var i = 0; i < rounds; i++) values.Add(await action());
+        return values;
+    }
+
+    private static async Task<double> ListAllAsync(Registry registry, string first, string? authorization, string property, int expected)
+    {
+        var clock = Stopwatch.StartNew();
+        var count = 0;
+        string? next = first;
+        while (next is not null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, registry.BaseUrl + next);
+            if (authorization is not null) request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            using var response = await Http.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"{registry.Name}: GET {next} answered {(int)response.StatusCode}");
+            using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
+            count += json.RootElement.GetProperty(property).GetArrayLength();
+            next = response.Headers.TryGetValues("Link", out var links) ? NextLink(links.First()) : null;
+        }
+        var ms = clock.Elapsed.TotalMilliseconds;
+        // The reference lists what it holds; both must list everything that was seeded.
+        if (count < expected) throw new InvalidOperationException($"{registry.Name}: {first} listed {count} entries, expected {expected}");
+        return ms;
+    }
+
+    private static string? NextLink(string link)
+    {
+        var start = link.IndexOf('<');
+        var end = link.IndexOf('>');
+        if (start < 0 || end < start) return null;
+        var target = link[(start + 1)..end];
+        return Uri.TryCreate(target, UriKind.Absolute, out var absolute) ? absolute.PathAndQuery : target;
+    }
+
+    /// <summary>
+    /// A <c>docker login</c> then pulls of different repositories from one client: for Wharf, a token request with
+    /// Basic credentials (the password) for the login and one per repository, then each pull (manifest, config,
+    /// layer) with its token. Counts refused requests; Wharf's CPU time over the token requests alone.
+    /// </summary>
+    public static async Task TokensAsync(BenchRun run)
+    {
+        var pulls = run.Sizes.TokenPulls;
+        var refused = new Dictionary<string, int>();
+        var seconds = new Dictionary<string, double>();
+        double cpuPerToken = double.NaN;
+        foreach (var registry in run.Registries)
+        {
+            var refusedHere = 0;
+            var clock = Stopwatch.StartNew();
+            var challenge = await Http.GetAsync($"{registry.BaseUrl}/v2/");
+            var authorizations = new string?[pulls];
+            if (challenge.StatusCode == HttpStatusCode.Unauthorized)
+            {
+                var cpuBefore = ProcessStats.CpuTime(registry.Pid);
+                var realm = challenge.Headers.WwwAuthenticate.First().Parameter!;
+                var login = await TokenAsync(registry, realm, null);
+                if (login is null) refusedHere++;
+                for (var i = 0; i < pulls; i++)
+                {
+                    authorizations[i] = await TokenAsync(registry, realm, $"repository:{ListingData.Repository(i)}:pull");
+                    if (authorizations[i] is null) refusedHere++;
+                }
+                cpuPerToken = (ProcessStats.CpuTime(registry.Pid) - cpuBefore).TotalMilliseconds / (pulls + 1);
+            }
+            else if (challenge.StatusCode != HttpStatusCode.OK) refusedHere++;
+            challenge.Dispose();
+            for (var i = 0; i < pulls; i++)
+            {
+                var repository = ListingData.Repository(i);
+                foreach (var path in new[] { $"manifests/v1", $"blobs/{run.Seeded.Config}", $"blobs/{run.Seeded.Layer}" })
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, $"{registry.BaseUrl}/v2/{repository}/{path}");
+                    request.Headers.TryAddWithoutValidation("Accept", BenchRun.ManifestAccept);
+                    if (authorizations[i] is { } a) request.Headers.TryAddWithoutValidation("Authorization", a);
+                    using var response = await Http.SendAsync(request);
+                    await response.Content.CopyToAsync(Stream.Null);
+                    if (response.StatusCode != HttpStatusCode.OK) refusedHere++;
+                }
+            }
+            refused[registry.Name] = refusedHere;
+            seconds[registry.Name] = clock.Elapsed.TotalSeconds;
+        }
+        run.Table.Add(new Row($"token: login + {pulls} pulls of different repositories, refused requests", "count", refused["wharf"], refused["distribution"], null, Target.Exactly(0),
+            $"whole sequence took {seconds["wharf"]:0.00} s on Wharf (with {pulls + 1} token requests), {seconds["distribution"]:0.00} s on the reference (open, no tokens)"));
+        run.Table.Add(new Row("token: CPU per token request with a password", "ms", cpuPerToken, null, null, Target.AtMost(10, "ms"),
+            "Wharf's process CPU time (utime+stime, 10 ms ticks) over the login and the per-repository token requests, divided by their number"));
+    }
+
+    private static async Task<string?> TokenAsync(Registry registry, string challenge, string? scope)
+    {
+        string Parameter(string name) => System.Text.RegularExpressions.Regex.Match(challenge, $"{name}=\"([^\"]*)\"").Groups[1].Value;
+        var url = $"{Parameter("realm")}?service={Uri.EscapeDataString(Parameter("service"))}" + (scope is null ? "" : "&scope=" + Uri.EscapeDataString(scope));
+        using var request = new HttpRequestMessage(HttpMethod.Get, url) { Headers = { Authorization = new AuthenticationHeaderValue("Basic", registry.BasicCredentials) } };
+        using var response = await Http.SendAsync(request);
+        Interlocked.Increment(ref registry.TokenRequests);
+        if (!response.IsSuccessStatusCode) return null;
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return "Bearer " + json.RootElement.GetProperty("token").GetString();
+    }
+}
