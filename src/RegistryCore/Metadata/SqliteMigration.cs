@@ -11,7 +11,8 @@ public static class SqliteMigration
     /// </summary>
     public static async Task MigrateWithWriteAheadLogAsync(this DatabaseFacade database, CancellationToken cancellationToken)
     {
-        if (database.GetConnectionString() is { } connectionString) OwnerOnlyDatabaseFiles.Apply(connectionString);
+        // Database files only on SQLite; PostgreSQL keeps its own files.
+        if (database.IsSqlite() && database.GetConnectionString() is { } connectionString) OwnerOnlyDatabaseFiles.Apply(connectionString);
         await database.OpenConnectionAsync(cancellationToken);
         try
         {
