@@ -10,6 +10,9 @@ if (args.Length > 0 && args[0] == "proxy")
     return await ProxyBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var proxyRounds) ? proxyRounds : 3);
 if (args.Length > 2 && args[0] == "profile")
     return await ProfileRun.RunAsync(args[1], args[2], TimeSpan.FromSeconds(args.Length > 3 ? int.Parse(args[3]) : 15));
+// bench/storage.sh: the storage back ends (filesystem, S3, Azure) against distribution on the filesystem instead.
+if (args.Length > 0 && args[0] == "storage")
+    return await StorageBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var storageRounds) ? storageRounds : 1);
 if (args.Length > 0 && args[0] == "gc")
     return await GcBenchmark.RunAsync(args[1..]);
 

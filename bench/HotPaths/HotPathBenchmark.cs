@@ -44,7 +44,6 @@ public static class HotPathBenchmark
         table.Add(new Row("idle RSS after start", "MiB", ProcessStats.Rss(wharf.Pid) / 1048576.0, ProcessStats.Rss(reference.Pid) / 1048576.0, null, Target.AtMost(150, "MiB"),
             $"after start and {(sizes.Smoke ? 1 : 5)} s idle, over {sizes.CatalogRepositories:N0} imported repositories"));
 
-        // First, while the token endpoint's per-client rate limit (120 a minute, left as shipped here) has room.
         await Step("token endpoint", () => ApiWorkloads.TokensAsync(run));
         await Step("listings", () => ApiWorkloads.ListingsAsync(run));
         await Step("manifests and blob HEAD", () => ApiWorkloads.ManifestsAndHeadsAsync(run));

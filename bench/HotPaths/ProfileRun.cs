@@ -15,10 +15,7 @@ public static class ProfileRun
     {
         using var temp = new TempDirectory("wharf-profile");
         var seeded = new ListingData(temp.Combine("wharf"), 100, 10).Generate();
-        await using var process = await WharfProcess.StartAsync(temp.Combine("wharf"), new Dictionary<string, string>
-        {
-            ["Wharf__RateLimits__TokenRequestsPerMinute"] = "1000000",
-        });
+        await using var process = await WharfProcess.StartAsync(temp.Combine("wharf"));
         using var wharf = new Registry("wharf", process.HostPort, process.Pid, (process.AdminUser, process.AdminPassword));
         var repository = ListingData.Repository(0);
         var authorization = await wharf.AuthorizationAsync($"repository:{repository}:pull,push");

@@ -30,9 +30,8 @@ public static class RegistryServiceCollectionExtensions
         // Pooled: a request leases a context instead of building one (options, services, change tracker) each time.
         services.AddPooledDbContextFactory<RegistryDbContext>(o => o.UseRegistryDatabase(options.Database, options.ResolvedDataDirectory));
 
-        services.TryAddSingleton<IStorageDriver>(new FileSystemStorageDriver(options.RootDirectory));
-        services.AddSingleton<BlobStore>();
-        services.AddSingleton<UploadHashStates>();
+        services.AddWharfStorage(options);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<RegistryMetrics>();
         services.TryAddSingleton(TimeProvider.System);
@@ -43,6 +42,9 @@ public static class RegistryServiceCollectionExtensions
         services.AddScoped<BlobLedger>();
         services.AddSingleton<Cluster.ClusterLeases>();
         services.AddScoped<UploadService>();
+        services.AddScoped<UploadSessionStatisticsQuery>();
+        services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section)
+            .Validate(UploadOptions.IsValid, UploadOptions.Requirements).ValidateOnStart();
         services.AddScoped<BlobService>();
         services.AddScoped<ManifestService>();
         services.AddScoped<CatalogService>();

@@ -10,7 +10,7 @@ public static class WharfCommandLine
     private const string Usage = """
         usage: wharf [serve] [config.yml] [--key=value ...]
                wharf import [config.yml]
-               wharf garbage-collect [--dry-run] [--delete-untagged] [config.yml]
+               wharf garbage-collect [--dry-run] [--delete-untagged] [--grace-period DURATION] [config.yml]
                wharf copy-to-postgresql [config.yml]   (target: WHARF_TARGET_DATABASE, an empty PostgreSQL database)
         The config file may also be named by REGISTRY_CONFIGURATION_PATH.
         """ + "\n" + AdminCommandHost.Usage;
@@ -25,8 +25,21 @@ public static class WharfCommandLine
         // distribution's garbage-collect flags may come before the config file.
         var gcFlags = command == "garbage-collect" ? rest.Where(GarbageCollectCommand.IsFlag).ToArray() : [];
         rest = rest.Where(a => !gcFlags.Contains(a)).ToArray();
+        string[] gracePeriod = [];
+        if (command == "garbage-collect")
+        {
+            try
+            {
+                (rest, gracePeriod) = GracePeriodArgument(rest);
+            }
+            catch (InvalidDataException e)
+            {
+                await error.WriteLineAsync($"wharf: {e.Message}");
+                return 2;
+            }
+        }
         var configPath = rest.Length > 0 && !rest[0].StartsWith('-') ? rest[0] : Environment.GetEnvironmentVariable("REGISTRY_CONFIGURATION_PATH");
-        var hostArgs = rest.SkipWhile(a => !a.StartsWith('-')).ToArray();
+        var hostArgs = rest.SkipWhile(a => !a.StartsWith('-')).Concat(gracePeriod).ToArray();
         if (configPath is not null && !File.Exists(configPath))
         {
             await error.WriteLineAsync($"configuration file not found: {configPath}");
@@ -43,6 +56,27 @@ public static class WharfCommandLine
             await error.WriteLineAsync($"wharf: configuration error: {e.Message}");
             return 2;
         }
+    }
+
+    /// <summary>
+    /// <c>--grace-period 2h</c> (or <c>=2h</c>; Go or .NET duration syntax): garbage-collect keeps what is younger,
+    /// overriding Wharf:GarbageCollection:GracePeriod for this run.
+    /// </summary>
+    private static (string[] Remaining, string[] HostArgs) GracePeriodArgument(string[] args)
+    {
+        var rest = new List<string>();
+        string? value = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i].StartsWith("--grace-period=", StringComparison.Ordinal)) value = args[i]["--grace-period=".Length..];
+            else if (args[i] == "--grace-period")
+                value = i + 1 < args.Length ? args[++i] : throw new InvalidDataException("--grace-period needs a duration, such as 2h or 30m");
+            else rest.Add(args[i]);
+        }
+        if (value is null) return (rest.ToArray(), []);
+        if (!Wharf.Registry.Configuration.GoDuration.TryParse(value, out var grace) || grace < TimeSpan.Zero)
+            throw new InvalidDataException($"--grace-period '{value}' is not a duration such as 2h, 30m or 0");
+        return (rest.ToArray(), [$"--{Wharf.Registry.Gc.GarbageCollectionOptions.Section}:GracePeriod={grace:c}"]);
     }
 
     private static async Task<int> RunCommandAsync(string command, string[] hostArgs, string? configPath, string[] gcFlags)

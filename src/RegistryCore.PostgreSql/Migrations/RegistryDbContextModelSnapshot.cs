@@ -308,24 +308,68 @@ namespace Wharf.Registry.PostgreSql.Migrations
                     b.ToTable("Tags", (string)null);
                 });
 
+            modelBuilder.Entity("Wharf.Registry.Metadata.UploadSessionGateRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Starts")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("UploadSessionGate", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Starts = 0L
+                        });
+                });
+
             modelBuilder.Entity("Wharf.Registry.Metadata.UploadSessionRecord", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
-                    b.Property<long>("RepositoryId")
+                    b.Property<DateTime?>("ClaimExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("ClaimToken")
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("LastChunkFailed")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("RepositoryName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .UseCollation("C");
+
+                    b.Property<long>("Size")
                         .HasColumnType("bigint");
 
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("StorageState")
+                        .IsRequired()
+                        .HasColumnType("text");
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("RepositoryId");
+                    b.HasIndex("Owner");
 
                     b.HasIndex("UpdatedAt");
 
@@ -436,15 +480,6 @@ namespace Wharf.Registry.PostgreSql.Migrations
                 });
 
             modelBuilder.Entity("Wharf.Registry.Metadata.TagRecord", b =>
-                {
-                    b.HasOne("Wharf.Registry.Metadata.RepositoryRecord", null)
-                        .WithMany()
-                        .HasForeignKey("RepositoryId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("Wharf.Registry.Metadata.UploadSessionRecord", b =>
                 {
                     b.HasOne("Wharf.Registry.Metadata.RepositoryRecord", null)
                         .WithMany()

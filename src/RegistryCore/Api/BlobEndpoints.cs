@@ -33,6 +33,15 @@ internal static class BlobEndpoints
             return Results.Empty;
         }
 
+        if (blob.Redirect is { } url)
+        {
+            // distribution's default for stores that sign URLs: the client fetches the bytes (and any Range) there.
+            // The signed URL expires; a cache must not keep the redirect for the blob's year.
+            headers.CacheControl = "no-store";
+            headers.Location = url.AbsoluteUri;
+            return Results.StatusCode(StatusCodes.Status307TemporaryRedirect);
+        }
+
         var range = request.Http.Request.Headers.Range.ToString();
         if (IsInvertedRange(range))
         {

@@ -29,7 +29,7 @@ internal static class UploadEndpoints
             return BlobCreated(request, digest);
         }
 
-        var status = await request.Service<UploadService>().StartAsync(request.Name, request.Aborted);
+        var status = await request.Service<UploadService>().StartAsync(request.Name, request.Caller, request.Aborted);
         SetUploadHeaders(request, status);
         return Results.StatusCode(StatusCodes.Status202Accepted);
     }

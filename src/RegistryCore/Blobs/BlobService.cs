@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Wharf.Registry.Configuration;
 using Wharf.Registry.Content;
 using Wharf.Registry.Events;
 using Wharf.Registry.Metadata;
@@ -7,16 +9,31 @@ using Wharf.Registry.Storage;
 namespace Wharf.Registry.Blobs;
 
 /// <summary>Blobs as seen through a repository: a blob is readable in a repository only once it is linked there.</summary>
-public sealed class BlobService(RegistryDbContext db, BlobLedger ledger, BlobStore store, IRegistryEventSink events) : IBlobSource
+public sealed class BlobService(RegistryDbContext db, BlobLedger ledger, BlobStore store, IRegistryEventSink events, IOptions<RegistryOptions> options) : IBlobSource
 {
     public async Task<BlobRead?> ReadAsync(string repository, Digest digest, BlobReadMode mode, RegistryCaller caller, CancellationToken cancellationToken)
     {
         var size = await StatAsync(repository, digest, cancellationToken);
         if (size is null) return null;
         if (mode == BlobReadMode.Head) return new BlobRead(size, null);
-        // A local file goes out with sendfile(2): no copy through user space.
-        if (store.Driver is FileSystemStorageDriver files) return new BlobRead(size, null) { LocalFile = files.Resolve(StorageLayout.BlobData(digest)) };
-        return new BlobRead(size, await OpenReadAsync(digest, cancellationToken));
+        // distribution's default: where the store signs URLs, the client fetches the bytes from it directly.
+        var storage = options.Value.Storage;
+        if (!storage.RedirectDisabled && await store.Storage.GetSignedReadUrlAsync(StorageLayout.BlobData(digest), storage.RedirectLifetime, cancellationToken) is { } url)
+            return new BlobRead(size, null) { Redirect = url };
+        var read = await store.ReadAsync(digest, 0, null, cancellationToken);
+        if (read is null) return null;
+        if (read.LocalFile is { } file)
+        {
+            // A local file goes out with large pooled reads (or sendfile); the handle opened here is not needed.
+            await read.DisposeAsync();
+            return new BlobRead(read.ObjectSize, null) { LocalFile = file };
+        }
+        if (mode == BlobReadMode.Seekable)
+        {
+            await read.DisposeAsync();
+            return new BlobRead(read.ObjectSize, new SeekableBlobStream(store, digest, read.ObjectSize));
+        }
+        return new BlobRead(read.ObjectSize, read.Content);
     }
 
     /// <summary>The blob's size, or null when the repository does not hold it.</summary>

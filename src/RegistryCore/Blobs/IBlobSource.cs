@@ -14,11 +14,15 @@ public enum BlobReadMode
 
 /// <summary>
 /// A blob as read for a client: its size (null only while an upstream has not said) and, for a GET, its bytes —
-/// as a stream, or as a local file the server can send with sendfile(2) when the store is a local file system.
+/// as a stream, as a local file the server can send with sendfile(2) when the store is a local file system, or as
+/// a short-lived signed URL of the object store to redirect the client to.
 /// </summary>
 public sealed record BlobRead(long? Size, Stream? Content)
 {
     public string? LocalFile { get; init; }
+
+    /// <summary>Where the client may GET the bytes itself (307), when the store signs URLs and redirects are on.</summary>
+    public Uri? Redirect { get; init; }
 }
 
 /// <summary>

@@ -25,7 +25,7 @@ public static class DistributionKeys
 {
     private const string StorageDriverNote =
         "this storage driver is not available in Wharf; serving from the local filesystem instead would put your images somewhere you did not ask for. " +
-        "Use storage.filesystem";
+        "Use storage.filesystem, storage.s3 or storage.azure";
 
     public static readonly IReadOnlyList<DistributionKey> All =
     [
@@ -50,11 +50,40 @@ public static class DistributionKeys
         new("storage.cache.blobdescriptor", KeyFate.Ignored, "a blob descriptor cache; Wharf's metadata database answers these lookups"),
         new("storage.cache.blobdescriptorsize", KeyFate.Ignored, "size of that cache"),
         new("storage.cache.layerinfo", KeyFate.Ignored, "deprecated name of storage.cache.blobdescriptor"),
-        new("storage.redirect.disable", KeyFate.Ignored, "the filesystem driver serves blobs itself and never redirects"),
+        new("storage.redirect.disable", KeyFate.Honoured, "on S3 and Azure, true serves blob GETs through Wharf instead of a 307 to a signed URL; the filesystem always serves them itself"),
         new("storage.inmemory", KeyFate.Refused, "there is no in-memory store (it would lose everything at exit); use storage.filesystem on a tmpfs"),
         new("storage.inmemory.**", KeyFate.Refused, "there is no in-memory store; use storage.filesystem on a tmpfs"),
-        new("storage.s3.**", KeyFate.Refused, StorageDriverNote),
-        new("storage.azure.**", KeyFate.Refused, StorageDriverNote),
+        new("storage.s3.accesskey", KeyFate.Honoured, "with secretkey; both left out: the AWS credential chain (environment, instance role)"),
+        new("storage.s3.secretkey", KeyFate.Honoured),
+        new("storage.s3.region", KeyFate.Honoured),
+        new("storage.s3.regionendpoint", KeyFate.Honoured, "an S3-compatible endpoint (MinIO, Ceph)"),
+        new("storage.s3.forcepathstyle", KeyFate.Honoured),
+        new("storage.s3.bucket", KeyFate.Honoured),
+        new("storage.s3.rootdirectory", KeyFate.Honoured, "keys are <rootdirectory>/docker/registry/v2/..., as registry:2 writes them"),
+        new("storage.s3.secure", KeyFate.Honoured, "https to the endpoint (true by default)"),
+        new("storage.s3.chunksize", KeyFate.Honoured, "multipart part size, at least 5 MiB (10 MiB by default)"),
+        new("storage.s3.encrypt", KeyFate.Honoured, "server-side encryption (SSE-S3, or SSE-KMS with keyid)"),
+        new("storage.s3.keyid", KeyFate.Honoured, "the KMS key for encrypt"),
+        new("storage.s3.storageclass", KeyFate.Honoured, "STANDARD by default; NONE sends none"),
+        new("storage.s3.objectacl", KeyFate.Honoured, "private only: another ACL refuses to start (the bucket's policy decides access)"),
+        new("storage.s3.v4auth", KeyFate.Ignored, "Wharf always signs with Signature Version 4"),
+        new("storage.s3.multipartcopychunksize", KeyFate.Ignored, "tunes server-side copies, which Wharf never makes"),
+        new("storage.s3.multipartcopymaxconcurrency", KeyFate.Ignored, "tunes server-side copies, which Wharf never makes"),
+        new("storage.s3.multipartcopythresholdsize", KeyFate.Ignored, "tunes server-side copies, which Wharf never makes"),
+        new("storage.s3.loglevel", KeyFate.Ignored, "the AWS SDK's request logging; Wharf logs its own storage errors"),
+        new("storage.s3.accelerate", KeyFate.Refused, "S3 Transfer Acceleration is not available yet in this version of Wharf; remove the key"),
+        new("storage.s3.usedualstack", KeyFate.Refused, "dual-stack S3 endpoints are not available yet in this version of Wharf; set regionendpoint to the endpoint instead"),
+        new("storage.s3.skipverify", KeyFate.Refused, "Wharf always verifies the endpoint's TLS certificate; trust its CA on the machine instead"),
+        new("storage.s3.sessiontoken", KeyFate.Refused, "temporary credentials are not available yet in this version of Wharf; use accesskey/secretkey or the AWS credential chain"),
+        new("storage.azure.accountname", KeyFate.Honoured),
+        new("storage.azure.accountkey", KeyFate.Honoured),
+        new("storage.azure.container", KeyFate.Honoured, "created when missing, as distribution does"),
+        new("storage.azure.rootdirectory", KeyFate.Honoured, "blob names are <rootdirectory>/docker/registry/v2/..."),
+        new("storage.azure.realm", KeyFate.Honoured, "core.windows.net by default"),
+        new("storage.azure.serviceurl", KeyFate.Honoured, "the whole blob endpoint (Azurite, a private endpoint)"),
+        new("storage.azure.copy_status_poll_max_retry", KeyFate.Ignored, "tunes server-side copies, which Wharf never makes"),
+        new("storage.azure.copy_status_poll_delay", KeyFate.Ignored, "tunes server-side copies, which Wharf never makes"),
+        new("storage.azure.credentials.**", KeyFate.Refused, "Azure AD credentials are not available yet in this version of Wharf; use accountname and accountkey"),
         new("storage.gcs.**", KeyFate.Refused, StorageDriverNote),
         new("storage.swift.**", KeyFate.Refused, StorageDriverNote),
         new("storage.oss.**", KeyFate.Refused, StorageDriverNote),
@@ -142,8 +171,8 @@ public static class DistributionKeys
 
         new("validation.enabled", KeyFate.Honoured, "deprecated; false (or validation.disabled: true) refuses to start: Wharf always validates manifests"),
         new("validation.disabled", KeyFate.Honoured, "deprecated; see validation.enabled"),
-        new("validation.manifests.urls.allow.*", KeyFate.Refused, "foreign-layer URL validation is not available yet in this version of Wharf; remove validation.manifests.urls"),
-        new("validation.manifests.urls.deny.*", KeyFate.Refused, "foreign-layer URL validation is not available yet in this version of Wharf; remove validation.manifests.urls"),
+        new("validation.manifests.urls.allow.*", KeyFate.Honoured, "a foreign layer's URLs must match one of these regular expressions"),
+        new("validation.manifests.urls.deny.*", KeyFate.Honoured, "and none of these"),
     ];
 
     /// <summary>The row for a dotted key as found in configuration (lower case), or null when distribution has no such key.</summary>

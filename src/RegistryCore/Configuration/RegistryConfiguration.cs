@@ -30,12 +30,19 @@ public static class RegistryConfiguration
         options.Proxy.Username = NonEmpty(registry["proxy:username"]) ?? options.Proxy.Username;
         options.Proxy.Password = NonEmpty(registry["proxy:password"]) ?? options.Proxy.Password;
         options.Proxy.Ttl = Duration(registry["proxy:ttl"], "proxy.ttl") ?? options.Proxy.Ttl;
+        StorageConfiguration.Bind(registry, options.Storage);
+
+        options.ManifestUrlsAllow = Patterns(registry.GetSection("validation:manifests:urls:allow"), "validation.manifests.urls.allow");
+        options.ManifestUrlsDeny = Patterns(registry.GetSection("validation:manifests:urls:deny"), "validation.manifests.urls.deny");
 
         // Wharf's own settings, in the usual ASP.NET Core places (appsettings.json, Wharf__* variables).
         var wharf = configuration.GetSection("Wharf");
         options.DataDirectory = NonEmpty(wharf["DataDirectory"]) ?? options.DataDirectory;
         if (int.TryParse(wharf["MaxManifestBytes"], out var maxManifest) && maxManifest > 0) options.MaxManifestBytes = maxManifest;
-        if (int.TryParse(wharf["MaxUploadSessionsPerRepository"], out var maxSessions) && maxSessions > 0) options.MaxUploadSessionsPerRepository = maxSessions;
+        // Capping sessions per repository let one pusher shut a repository for everyone; the caps are per caller now.
+        if (wharf["MaxUploadSessionsPerRepository"] is not null)
+            throw new InvalidDataException("Wharf:MaxUploadSessionsPerRepository is no longer supported: upload sessions are capped per caller " +
+                "(Wharf:Uploads:MaxSessionsPerCaller) and overall (Wharf:Uploads:MaxSessions)");
         options.Proxy.AllowAnonymous = Bool(wharf["Proxy:AllowAnonymous"]) ?? options.Proxy.AllowAnonymous;
         options.Database = DatabaseConfiguration.Bind(registry.GetSection("database"), wharf.GetSection("Database"));
         foreach (var upstream in wharf.GetSection("Upstreams").GetChildren())
@@ -54,6 +61,23 @@ public static class RegistryConfiguration
             });
         }
         return options;
+    }
+
+    private static List<System.Text.RegularExpressions.Regex> Patterns(IConfigurationSection section, string key)
+    {
+        var patterns = new List<System.Text.RegularExpressions.Regex>();
+        foreach (var value in section.GetChildren().Select(c => c.Value).Append(section.Value).OfType<string>().Where(v => v.Length > 0))
+        {
+            try
+            {
+                patterns.Add(new System.Text.RegularExpressions.Regex(value, System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)));
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{key}: '{value}' is not a regular expression: {e.Message}");
+            }
+        }
+        return patterns;
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

@@ -29,15 +29,19 @@ public sealed class RegistryOptions
     /// <summary>Largest manifest accepted, in bytes (the spec asks for at least 4 MiB).</summary>
     public int MaxManifestBytes { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>Open upload sessions allowed per repository, so a client cannot exhaust the disk with sessions.</summary>
-    public int MaxUploadSessionsPerRepository { get; set; } = 1000;
-
     public string? LogLevel { get; set; }
+
+    /// <summary>validation.manifests.urls: a foreign layer's URLs must match one of these (when any is set) and none of the deny list.</summary>
+    public List<System.Text.RegularExpressions.Regex> ManifestUrlsAllow { get; set; } = [];
+    public List<System.Text.RegularExpressions.Regex> ManifestUrlsDeny { get; set; } = [];
 
     public ProxySettings Proxy { get; set; } = new();
 
     /// <summary>SQLite in the data directory, or PostgreSQL (config.yml's database section, Wharf:Database).</summary>
     public DatabaseSettings Database { get; set; } = new();
+
+    /// <summary>The storage back end (storage.filesystem, storage.s3 or storage.azure) and storage.redirect.</summary>
+    public StorageSettings Storage { get; set; } = new();
 
     /// <summary>Named upstreams of the pull-through cache (<c>Wharf:Upstreams</c>), beside the proxy section's one.</summary>
     public List<UpstreamSettings> Upstreams { get; set; } = [];

@@ -112,7 +112,9 @@ public static class ManifestParser
             ArtifactType = OptionalString(element, "artifactType"),
             Annotations = ReadAnnotations(element),
             Platform = platform,
-            HasUrls = element.TryGetProperty("urls", out var urls) && urls.ValueKind == JsonValueKind.Array && urls.GetArrayLength() > 0,
+            Urls = element.TryGetProperty("urls", out var urls) && urls.ValueKind == JsonValueKind.Array && urls.GetArrayLength() > 0
+                ? urls.EnumerateArray().Select(u => u.ValueKind == JsonValueKind.String ? u.GetString()! : "").ToList()
+                : null,
         };
     }
 

@@ -167,7 +167,7 @@ public sealed partial class GarbageCollector(
         }
         else
         {
-            var marker = new GcMarker(db, services.GetRequiredService<IStorageDriver>());
+            var marker = new GcMarker(db, services.GetRequiredService<IBlobStorage>());
             mark = await marker.MarkAsync(run.DeleteUntagged, cutoff, (phase, done) => Report(run, phase, done, 0), cancellationToken);
             (manifests, blobs) = (mark.Manifests, mark.Blobs);
         }

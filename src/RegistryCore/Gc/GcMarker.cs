@@ -21,7 +21,7 @@ namespace Wharf.Registry.Gc;
 /// written within the grace period. A blob row whose file is gone is eligible even if referenced: it describes
 /// nothing, and only the row goes.
 /// </remarks>
-public sealed class GcMarker(RegistryDbContext db, IStorageDriver driver)
+public sealed class GcMarker(RegistryDbContext db, IBlobStorage storage)
 {
     private sealed record ManifestRow(long Id, long RepositoryId, string Digest, string MediaType, long Size, string? SubjectDigest, DateTime PushedAt);
 
@@ -96,7 +96,7 @@ public sealed class GcMarker(RegistryDbContext db, IStorageDriver driver)
             // in progress.
             if (hasRow && row.CreatedAt >= cutoff) continue;
             if (lastLinked.TryGetValue(digest, out var linked) && linked >= cutoff) continue;
-            if (hasFile && file!.ModifiedUtc >= cutoff) continue;
+            if (hasFile && file!.Modified.UtcDateTime >= cutoff) continue;
             candidates.Add((digest, hasFile ? file!.Size : row.Size, reason));
         }
 
@@ -148,24 +148,20 @@ public sealed class GcMarker(RegistryDbContext db, IStorageDriver driver)
         return kept;
     }
 
-    /// <summary>Every blob file in the store, by digest (distribution's layout: blobs/&lt;algorithm&gt;/&lt;xx&gt;/&lt;hex&gt;/data).</summary>
-    private async Task<Dictionary<string, StorageEntry>> ScanStoreAsync(Action<GcPhase, long>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every blob in the store, by digest (distribution's layout: blobs/&lt;algorithm&gt;/&lt;xx&gt;/&lt;hex&gt;/data), from one
+    /// flat, paged listing: one request per thousand objects on an object store.
+    /// </summary>
+    private async Task<Dictionary<string, StorageObject>> ScanStoreAsync(Action<GcPhase, long>? progress, CancellationToken cancellationToken)
     {
-        var files = new Dictionary<string, StorageEntry>(StringComparer.Ordinal);
+        var files = new Dictionary<string, StorageObject>(StringComparer.Ordinal);
         foreach (var algorithm in new[] { "sha256", "sha512" })
         {
-            await foreach (var prefix in driver.ListAsync(StorageLayout.BlobsRoot(algorithm), cancellationToken))
+            await foreach (var item in storage.ListAllAsync(StorageLayout.BlobsRoot(algorithm) + "/", cancellationToken))
             {
-                if (!prefix.IsDirectory) continue;
-                await foreach (var directory in driver.ListAsync(prefix.Path, cancellationToken))
-                {
-                    if (!directory.IsDirectory || !Digest.TryParse($"{algorithm}:{Path.GetFileName(directory.Path)}", out var digest)) continue;
-                    if (await driver.StatAsync(StorageLayout.BlobData(digest.Value), cancellationToken) is { IsDirectory: false } data)
-                    {
-                        files[digest.Value.ToString()] = data;
-                        if (files.Count % 1000 == 0) progress?.Invoke(GcPhase.ScanningStore, files.Count);
-                    }
-                }
+                if (StorageLayout.ParseBlobData(item.Key) is not { } digest) continue;
+                files[digest.ToString()] = item;
+                if (files.Count % 1000 == 0) progress?.Invoke(GcPhase.ScanningStore, files.Count);
             }
         }
         progress?.Invoke(GcPhase.ScanningStore, files.Count);

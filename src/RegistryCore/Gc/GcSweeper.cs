@@ -112,8 +112,8 @@ public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSi
 
         // 1. Storage, before any lock: which objects are there and how old they are. A writer that stores one after
         //    this look records it under the ledger lock, where step 2 sees it (or it sees step 2's mark).
-        var files = new Dictionary<string, StorageEntry?>(StringComparer.Ordinal);
-        foreach (var text in digests) files[text] = await store.Driver.StatAsync(StorageLayout.BlobData(Digest.Parse(text)), none);
+        var files = new Dictionary<string, StorageObject?>(StringComparer.Ordinal);
+        foreach (var text in digests) files[text] = await store.StatAsync(Digest.Parse(text), none);
 
         // 2. Re-check and mark, inside a ledger transaction on the batch's digests; commit.
         var marked = new List<string>();
@@ -148,7 +148,7 @@ public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSi
                 // is published, so it is kept even while its object is not there yet.
                 var young = hasRow && row!.CreatedAt >= cutoff
                     || lastLinked.TryGetValue(text, out var linkedAt) && linkedAt >= cutoff
-                    || file is not null && file.ModifiedUtc >= cutoff;
+                    || file is not null && file.Modified.UtcDateTime >= cutoff;
                 if (young || file is not null && inUse.Contains(text))
                 {
                     outcomes[i] = GcItemOutcome.Kept;
@@ -179,10 +179,10 @@ public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSi
             await transaction.CommitAsync(none);
         }
 
-        // 3. Storage, with no lock held: the objects go. Should the process die here, the marked rows stay; writers
-        //    of these digests wait, and the next run finishes them.
-        await Parallel.ForEachAsync(deleteFiles, new ParallelOptions { MaxDegreeOfParallelism = 8 },
-            async (digest, _) => await store.DeleteAsync(digest, none));
+        // 3. Storage, with no lock held: the objects go, in one batch (S3 DeleteObjects, parallel deletes on Azure).
+        //    Should the process die here, the marked rows stay; writers of these digests wait, and the next run
+        //    finishes them.
+        await store.DeleteManyAsync(deleteFiles, none);
 
         // 4. The rows go (with their links), in a ledger transaction again; writers that waited record afresh.
         await using (var transaction = await ledger.LockAsync(marked, none))

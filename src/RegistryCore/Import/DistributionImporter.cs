@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Wharf.Registry.Content;
@@ -12,16 +10,17 @@ public sealed record ImportReport(int Repositories, int Manifests, int Tags, int
 
 /// <summary>
 /// Reads distribution's <c>repositories/</c> tree (tag links, manifest revisions, layer links) into Wharf's metadata,
-/// so a data directory written by registry:2 is served as it is. Blobs are not copied or moved: both layouts share them.
+/// so a data directory (or a bucket) written by registry:2 is served as it is. Blobs are not copied or moved: both layouts
+/// share them.
 /// Every blob is hashed before it is recorded: a blob file whose bytes are not its digest's (damaged, replaced, or a
 /// link out of the store) is skipped and named in the log, never served as that digest.
 /// </summary>
-public sealed partial class DistributionImporter(RegistryDbContext db, IStorageDriver driver, ILogger<DistributionImporter> logger)
+public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStorage storage, BlobStore store, ILogger<DistributionImporter> logger)
 {
     private const long MaxManifestBytes = 16 * 1024 * 1024;
 
     public async Task<bool> HasDistributionTreeAsync(CancellationToken cancellationToken) =>
-        await driver.StatAsync(StorageLayout.Repositories, cancellationToken) is { IsDirectory: true };
+        (await storage.ListAsync(StorageLayout.Repositories + "/", null, 1, cancellationToken)).Objects.Count > 0;
 
     /// <summary>Digests verified in this run, so a layer shared by many repositories is hashed once.</summary>
     private readonly Dictionary<string, long?> _verified = new(StringComparer.Ordinal);
@@ -30,15 +29,16 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IStorageD
     public async Task<ImportReport> ImportAsync(CancellationToken cancellationToken)
     {
         int repositories = 0, manifests = 0, tags = 0, layers = 0, skipped = 0;
-        await foreach (var name in FindRepositoriesAsync(StorageLayout.Repositories, "", cancellationToken))
+        await foreach (var repository in DistributionTree.RepositoriesAsync(storage, cancellationToken))
         {
-            var result = await ImportRepositoryAsync(name, cancellationToken);
+            if (!RepositoryName.IsValid(repository.Name)) continue;
+            var result = await ImportRepositoryAsync(repository, cancellationToken);
             repositories++;
             manifests += result.Manifests;
             tags += result.Tags;
             layers += result.Layers;
             skipped += result.Skipped;
-            LogRepository(logger, name, result.Manifests, result.Tags, result.Layers);
+            LogRepository(logger, repository.Name, result.Manifests, result.Tags, result.Layers);
         }
         LogVerified(logger, _verified.Count, _verifiedBytes, _verified.Count(v => v.Value is null));
         var report = new ImportReport(repositories, manifests, tags, layers, skipped);
@@ -46,32 +46,16 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IStorageD
         return report;
     }
 
-    private async IAsyncEnumerable<string> FindRepositoriesAsync(string directory, string name,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var children = new List<StorageEntry>();
-        await foreach (var entry in driver.ListAsync(directory, cancellationToken)) if (entry.IsDirectory) children.Add(entry);
-        var isRepository = children.Any(c => Path.GetFileName(c.Path) is "_manifests" or "_layers");
-        if (isRepository && RepositoryName.IsValid(name)) yield return name;
-        foreach (var child in children.OrderBy(c => c.Path, StringComparer.Ordinal))
-        {
-            var component = Path.GetFileName(child.Path);
-            if (component.StartsWith('_')) continue;
-            var childName = name.Length == 0 ? component : $"{name}/{component}";
-            await foreach (var found in FindRepositoriesAsync(child.Path, childName, cancellationToken)) yield return found;
-        }
-    }
-
     private sealed record RepositoryResult(int Manifests, int Tags, int Layers, int Skipped);
 
-    private async Task<RepositoryResult> ImportRepositoryAsync(string name, CancellationToken cancellationToken)
+    private async Task<RepositoryResult> ImportRepositoryAsync(DistributionRepository repository, CancellationToken cancellationToken)
     {
-        var root = StorageLayout.RepositoryDirectory(name);
+        var name = repository.Name;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var repositoryId = await db.EnsureRepositoryAsync(name, cancellationToken);
         int layers = 0, manifests = 0, tags = 0, skipped = 0;
 
-        foreach (var digest in await ReadDigestLinksAsync($"{root}/_layers", cancellationToken))
+        foreach (var digest in await ReadLinksAsync(repository.LayerLinks, cancellationToken))
         {
             var size = await BlobSizeAsync(digest, cancellationToken);
             if (size is null) { skipped++; continue; }
@@ -81,16 +65,15 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IStorageD
         }
 
         var imported = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var digest in await ReadDigestLinksAsync($"{root}/_manifests/revisions", cancellationToken))
+        foreach (var digest in await ReadLinksAsync(repository.RevisionLinks, cancellationToken))
         {
             if (await ImportManifestAsync(repositoryId, name, digest, cancellationToken)) { imported.Add(digest.ToString()); manifests++; }
             else skipped++;
         }
 
-        await foreach (var tagEntry in driver.ListAsync($"{root}/_manifests/tags", cancellationToken))
+        foreach (var (tag, key) in repository.TagLinks)
         {
-            var tag = Path.GetFileName(tagEntry.Path);
-            var link = await ReadLinkAsync($"{tagEntry.Path}/current/link", cancellationToken);
+            var link = await DistributionTree.ReadLinkAsync(storage, key, cancellationToken);
             if (!TagName.IsValid(tag) || link is null || !imported.Contains(link.Value.ToString())) { skipped++; continue; }
             await db.UpsertTagAsync(repositoryId, tag, link.Value.ToString(), cancellationToken);
             tags++;
@@ -104,7 +87,7 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IStorageD
     {
         var text = digest.ToString();
         if (await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == text, cancellationToken)) return true;
-        var bytes = await new BlobStore(driver).ReadAllAsync(digest, MaxManifestBytes, cancellationToken);
+        var bytes = await store.ReadAllAsync(digest, MaxManifestBytes, cancellationToken);
         if (bytes is null) { LogMissing(logger, repository, text); return false; }
         if (Digest.Compute(digest.Algorithm, bytes) != digest) { LogMismatch(logger, repository, text); return false; }
         ParsedManifest parsed;
@@ -122,29 +105,12 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IStorageD
         return true;
     }
 
-    /// <summary>Reads every <c>&lt;algorithm&gt;/&lt;hex&gt;/link</c> under a directory.</summary>
-    private async Task<List<Digest>> ReadDigestLinksAsync(string directory, CancellationToken cancellationToken)
+    private async Task<List<Digest>> ReadLinksAsync(List<string> keys, CancellationToken cancellationToken)
     {
-        var result = new List<Digest>();
-        await foreach (var algorithm in driver.ListAsync(directory, cancellationToken))
-        {
-            if (!algorithm.IsDirectory) continue;
-            await foreach (var entry in driver.ListAsync(algorithm.Path, cancellationToken))
-            {
-                if (entry.IsDirectory && await ReadLinkAsync($"{entry.Path}/link", cancellationToken) is { } digest) result.Add(digest);
-            }
-        }
+        var result = new List<Digest>(keys.Count);
+        foreach (var key in keys)
+            if (await DistributionTree.ReadLinkAsync(storage, key, cancellationToken) is { } digest) result.Add(digest);
         return result;
-    }
-
-    private async Task<Digest?> ReadLinkAsync(string path, CancellationToken cancellationToken)
-    {
-        var stat = await driver.StatAsync(path, cancellationToken);
-        if (stat is null || stat.IsDirectory || stat.Size > 1024) return null;
-        await using var stream = await driver.OpenReadAsync(path, cancellationToken);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var text = (await reader.ReadToEndAsync(cancellationToken)).Trim();
-        return Digest.TryParse(text, out var digest) ? digest : null;
     }
 
     /// <summary>The blob's size once its bytes are verified against its digest; null when missing or different.</summary>
@@ -152,7 +118,7 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IStorageD
     {
         var text = digest.ToString();
         if (_verified.TryGetValue(text, out var known)) return known;
-        var size = await new BlobStore(driver).VerifyAsync(digest, cancellationToken);
+        var size = await store.VerifyAsync(digest, cancellationToken);
         _verified[text] = size;
         if (size is null) LogBlobRefused(logger, text);
         else _verifiedBytes += size.Value;

@@ -7,18 +7,24 @@ using Wharf.Registry.Configuration;
 using Wharf.Registry.Metadata;
 using Wharf.Registry.Storage;
 using Wharf.Registry.Cluster;
+using Wharf.Registry.Uploads;
 
 namespace Wharf.Registry.Maintenance;
 
 /// <summary>
 /// distribution's <c>storage.maintenance.uploadpurging</c>: removes upload sessions nobody touched for longer than the
-/// purge age, and scratch files that a crash left behind.
+/// purge age, and much sooner (<see cref="UploadOptions.AbandonedAge"/>) the ones that look abandoned: no byte ever
+/// arrived, the last chunk failed, or the request writing to it died (its claim lapsed). Their staged bytes are
+/// removed through the storage upload (S3 multipart uploads are aborted, Azure's uncommitted blocks dropped), and so
+/// are staging areas no session row names (a crash between staging and recording), and scratch files.
 /// </summary>
 public sealed partial class UploadPurger(
     IServiceScopeFactory scopes,
     ClusterLeases leases,
-    IStorageDriver driver,
+    IBlobStorage storage,
     IOptions<RegistryOptions> options,
+    IOptions<UploadOptions> uploadOptions,
+    TimeProvider time,
     ILogger<UploadPurger> logger) : BackgroundService
 {
     /// <summary>Scratch files are written and renamed within one request; an hour-old one belongs to a dead process.</summary>
@@ -28,14 +34,17 @@ public sealed partial class UploadPurger(
     {
         var settings = options.Value;
         if (!settings.UploadPurgingEnabled) return;
-        using var timer = new PeriodicTimer(settings.UploadPurgingInterval > TimeSpan.Zero ? settings.UploadPurgingInterval : TimeSpan.FromHours(24));
+        var interval = settings.UploadPurgingInterval > TimeSpan.Zero ? settings.UploadPurgingInterval : TimeSpan.FromHours(24);
+        // The idle age is checked every run too; running more often than uploadpurging.interval only brings the
+        // abandoned sessions' space back sooner.
+        using var timer = new PeriodicTimer(interval < uploadOptions.Value.AbandonedCheckInterval ? interval : uploadOptions.Value.AbandonedCheckInterval, time);
         do
         {
             try
             {
                 // Once at a time across the instances sharing the metadata: whoever holds the lease purges.
                 await using var lease = await leases.TryAcquireAsync("upload-purging", stoppingToken);
-                if (lease is not null) await PurgeAsync(DateTime.UtcNow, stoppingToken);
+                if (lease is not null) await PurgeAsync(time.GetUtcNow().UtcDateTime, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -52,42 +61,68 @@ public sealed partial class UploadPurger(
     /// <summary>The same, with the dry-run choice made by the caller (garbage collection's preview counts only).</summary>
     public async Task<int> PurgeAsync(DateTime now, bool dryRun, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        var cutoff = now - settings.UploadPurgingAge;
+        var idleCutoff = now - options.Value.UploadPurgingAge;
+        var abandonedCutoff = now - uploadOptions.Value.AbandonedAge;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RegistryDbContext>();
-        var stale = await db.UploadSessions.Where(s => s.UpdatedAt < cutoff).Select(s => s.Id).ToListAsync(cancellationToken);
+        var stale = await Purgeable(db.UploadSessions, now, idleCutoff, abandonedCutoff)
+            .Select(s => new { s.Id, s.StorageState }).ToListAsync(cancellationToken);
         if (dryRun)
         {
-            LogDryRun(logger, stale.Count, settings.UploadPurgingAge);
+            LogDryRun(logger, stale.Count, options.Value.UploadPurgingAge, uploadOptions.Value.AbandonedAge);
             return stale.Count;
         }
-        foreach (var id in stale)
+        var purged = 0;
+        foreach (var session in stale)
         {
-            await db.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
-            await driver.DeleteAsync(StorageLayout.UploadDirectory(id), cancellationToken);
+            // Re-checked in the delete itself: a session a request claimed or moved on since is left alone.
+            var id = session.Id;
+            if (await Purgeable(db.UploadSessions.Where(s => s.Id == id), now, idleCutoff, abandonedCutoff).ExecuteDeleteAsync(cancellationToken) == 0)
+                continue;
+            await UploadStaging.DiscardAsync(storage, id, session.StorageState, cancellationToken);
+            purged++;
         }
 
-        // Session directories with no row (a crash between creating the file and recording the session).
-        var known = (await db.UploadSessions.Select(s => s.Id).ToListAsync(cancellationToken)).ToHashSet();
-        await foreach (var entry in driver.ListAsync(StorageLayout.UploadsRoot, cancellationToken))
+        await PurgeUnrecordedStagingAsync(db, abandonedCutoff, cancellationToken);
+        // Temporary files of puts that a crash interrupted (the filesystem store's; object stores have none).
+        var scratch = new List<string>();
+        await foreach (var item in storage.ListAllAsync(StorageLayout.ScratchRoot + "/", cancellationToken))
         {
-            if (Guid.TryParse(Path.GetFileName(entry.Path), out var id) && !known.Contains(id) && entry.ModifiedUtc < cutoff)
-                await driver.DeleteAsync(entry.Path, cancellationToken);
+            if (item.Modified.UtcDateTime < now - ScratchAge) scratch.Add(item.Key);
         }
-        await foreach (var entry in driver.ListAsync(StorageLayout.ScratchRoot, cancellationToken))
-        {
-            if (entry.ModifiedUtc < now - ScratchAge) await driver.DeleteAsync(entry.Path, cancellationToken);
-        }
-        if (stale.Count > 0) LogPurged(logger, stale.Count, settings.UploadPurgingAge);
-        return stale.Count;
+        if (scratch.Count > 0) await storage.DeleteManyAsync(scratch, cancellationToken);
+        if (purged > 0) LogPurged(logger, purged, options.Value.UploadPurgingAge, uploadOptions.Value.AbandonedAge);
+        return purged;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Count} upload sessions idle for more than {Age}")]
-    private static partial void LogPurged(ILogger logger, int count, TimeSpan age);
+    /// <summary>Sessions idle past the purge age, or past the abandoned age when they look abandoned, and not being written now.</summary>
+    private static IQueryable<UploadSessionRecord> Purgeable(IQueryable<UploadSessionRecord> sessions, DateTime now, DateTime idleCutoff, DateTime abandonedCutoff) =>
+        sessions.Where(s => (s.ClaimToken == null || s.ClaimExpiresAt < now)
+            && (s.UpdatedAt < idleCutoff || (s.UpdatedAt < abandonedCutoff && (s.Size == 0 || s.LastChunkFailed || s.ClaimToken != null))));
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Upload purging dry run: {Count} sessions idle for more than {Age} would be removed")]
-    private static partial void LogDryRun(ILogger logger, int count, TimeSpan age);
+    /// <summary>Staging areas that no session row names, once nothing in them changed for the abandoned age.</summary>
+    private async Task PurgeUnrecordedStagingAsync(RegistryDbContext db, DateTime cutoff, CancellationToken cancellationToken)
+    {
+        var newest = new Dictionary<Guid, DateTimeOffset>();
+        await foreach (var item in storage.ListAllAsync(StorageLayout.UploadsRoot + "/", cancellationToken))
+        {
+            var rest = item.Key[(StorageLayout.UploadsRoot.Length + 1)..];
+            var slash = rest.IndexOf('/');
+            if (!Guid.TryParseExact(slash < 0 ? rest : rest[..slash], "D", out var id)) continue;
+            newest[id] = newest.TryGetValue(id, out var seen) && seen > item.Modified ? seen : item.Modified;
+        }
+        foreach (var (id, modified) in newest)
+        {
+            if (modified.UtcDateTime >= cutoff || await db.UploadSessions.AnyAsync(s => s.Id == id, cancellationToken)) continue;
+            await storage.DeletePrefixAsync(StorageLayout.UploadDirectory(id) + "/", cancellationToken);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Count} upload sessions idle for more than {Age} (or {AbandonedAge} when abandoned)")]
+    private static partial void LogPurged(ILogger logger, int count, TimeSpan age, TimeSpan abandonedAge);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload purging dry run: {Count} sessions idle for more than {Age} (or {AbandonedAge} when abandoned) would be removed")]
+    private static partial void LogDryRun(ILogger logger, int count, TimeSpan age, TimeSpan abandonedAge);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Upload purging failed")]
     private static partial void LogFailed(ILogger logger, Exception exception);

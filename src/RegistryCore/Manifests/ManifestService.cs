@@ -76,6 +76,7 @@ public sealed class ManifestService(
         }
 
         var manifest = ManifestParser.Parse(content, contentType);
+        foreach (var layer in manifest.Layers.Where(l => l.HasUrls)) RequireAllowedUrls(layer);
         var digestText = digest.ToString();
         await store.PutAsync(digest, content, cancellationToken);
         var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
@@ -148,6 +149,24 @@ public sealed class ManifestService(
                where r.Name == repository && t.ManifestDigest == digest
                orderby t.Name
                select t.Name).ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// distribution's check of a foreign layer's URLs: http or https, no fragment, matching validation.manifests.urls
+    /// allow (when set) and not its deny list.
+    /// </summary>
+    private void RequireAllowedUrls(Descriptor layer)
+    {
+        var allow = options.Value.ManifestUrlsAllow;
+        var deny = options.Value.ManifestUrlsDeny;
+        foreach (var url in layer.Urls ?? [])
+        {
+            var valid = Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Fragment.Length == 0
+                && (allow.Count == 0 || allow.Any(a => a.IsMatch(url))) && !deny.Any(d => d.IsMatch(url));
+            if (!valid)
+                throw new RegistryException(RegistryError.ManifestInvalid,
+                    $"layer {layer.Digest} has URL '{url}', which this registry does not accept (validation.manifests.urls)");
+        }
+    }
 
     private static HashSet<string> ReferencedBlobs(ParsedManifest manifest)
     {

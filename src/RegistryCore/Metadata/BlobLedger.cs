@@ -66,7 +66,15 @@ public sealed class BlobLedger(RegistryDbContext db)
     /// </summary>
     /// <returns>True when it had to wait for a sweep: an object stored before this call may be gone, so the caller
     /// stores it again (or refuses) before acknowledging.</returns>
-    public async Task<bool> RecordAndLinkAsync(long repositoryId, string digest, long size, CancellationToken cancellationToken)
+    public Task<bool> RecordAndLinkAsync(long repositoryId, string digest, long size, CancellationToken cancellationToken) =>
+        RecordAndLinkAsync(repositoryId, digest, size, null, cancellationToken);
+
+    /// <summary>
+    /// The same, running <paramref name="alongside"/> in the same transaction just before the rows are written (an
+    /// upload's claim-fenced removal of its session: when it throws, nothing is recorded).
+    /// </summary>
+    public async Task<bool> RecordAndLinkAsync(long repositoryId, string digest, long size, Func<CancellationToken, Task>? alongside,
+        CancellationToken cancellationToken)
     {
         var waited = false;
         while (true)
@@ -75,6 +83,7 @@ public sealed class BlobLedger(RegistryDbContext db)
             {
                 if (!await IsBeingDeletedAsync(digest, cancellationToken))
                 {
+                    if (alongside is not null) await alongside(cancellationToken);
                     await db.RecordBlobAsync(digest, size, cancellationToken);
                     await db.LinkBlobAsync(repositoryId, digest, cancellationToken);
                     await transaction.CommitAsync(cancellationToken);

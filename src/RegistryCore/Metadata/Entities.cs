@@ -76,12 +76,40 @@ public sealed class TagRecord
     public DateTime UpdatedAt { get; set; }
 }
 
+/// <summary>
+/// An open blob upload. Everything an instance needs to continue it is in this row (no process keeps any of it), so
+/// a session's requests may land on any instance, before or after a restart. See Uploads/UploadSessionClaim.cs for
+/// how concurrent requests of one session are serialized.
+/// </summary>
 public sealed class UploadSessionRecord
 {
     public Guid Id { get; set; }
-    public long RepositoryId { get; set; }
+    /// <summary>The repository the blob goes to. By name: the repository is only created when something is committed.</summary>
+    public required string RepositoryName { get; set; }
+    /// <summary>Who opened it (the user, else the client address): what the per-caller session cap counts.</summary>
+    public required string Owner { get; set; }
     public DateTime StartedAt { get; set; }
+    /// <summary>The last time a request changed the session (acknowledged a chunk, or failed one).</summary>
     public DateTime UpdatedAt { get; set; }
+    /// <summary>Bytes acknowledged: only these are ever reported in <c>Range</c> and only these are published.</summary>
+    public long Size { get; set; }
+    /// <summary>The storage upload's resumable state (<see cref="Storage.IStorageUpload.State"/>) for exactly <see cref="Size"/> bytes.</summary>
+    public required string StorageState { get; set; }
+    /// <summary>The request now writing to the session, and until when its claim holds unless renewed; null when idle.</summary>
+    public Guid? ClaimToken { get; set; }
+    public DateTime? ClaimExpiresAt { get; set; }
+    /// <summary>The last chunk failed (its client got an error): the session is purged after the shorter abandoned age.</summary>
+    public bool LastChunkFailed { get; set; }
+}
+
+/// <summary>
+/// The one row that starting an upload session locks (an UPDATE of it), so that counting open sessions against the
+/// caps and inserting the new one are atomic on PostgreSQL as on SQLite (whose write lock already serializes them).
+/// </summary>
+public sealed class UploadSessionGateRecord
+{
+    public int Id { get; set; }
+    public long Starts { get; set; }
 }
 
 public enum GcMode

@@ -15,6 +15,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
     public DbSet<ManifestReferenceRecord> ManifestReferences => Set<ManifestReferenceRecord>();
     public DbSet<TagRecord> Tags => Set<TagRecord>();
     public DbSet<UploadSessionRecord> UploadSessions => Set<UploadSessionRecord>();
+    public DbSet<UploadSessionGateRecord> UploadSessionGate => Set<UploadSessionGateRecord>();
     public DbSet<CachedRepositoryRecord> CachedRepositories => Set<CachedRepositoryRecord>();
     public DbSet<GcRunRecord> GcRuns => Set<GcRunRecord>();
     public DbSet<GcItemRecord> GcItems => Set<GcItemRecord>();
@@ -73,8 +74,17 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
         {
             e.ToTable("UploadSessions");
             e.HasKey(x => x.Id);
+            e.Property(x => x.RepositoryName).HasMaxLength(255).UseCollation(postgreSql ? "C" : "BINARY");
+            e.Property(x => x.Owner).HasMaxLength(255);
             e.HasIndex(x => x.UpdatedAt);
-            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(x => x.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => x.Owner);
+        });
+        model.Entity<UploadSessionGateRecord>(e =>
+        {
+            e.ToTable("UploadSessionGate");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.HasData(new UploadSessionGateRecord { Id = 1 });
         });
         model.Entity<CachedRepositoryRecord>(e =>
         {

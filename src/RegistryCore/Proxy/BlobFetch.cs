@@ -4,9 +4,10 @@ using Wharf.Registry.Storage;
 namespace Wharf.Registry.Proxy;
 
 /// <summary>
-/// One upstream GET of a blob, under way. The bytes go to a scratch object in the store (hashed as they pass, then
-/// verified and renamed into place); every request for the blob meanwhile reads that object as it grows, through
-/// <see cref="OpenReader"/>. So concurrent pulls of an uncached blob cost one upstream GET and all of them stream.
+/// One upstream GET of a blob, under way. The bytes stream into the store (hashed as they pass, published only when
+/// verified) and, as they pass, into a local spool file; every request for the blob meanwhile reads the spool as it
+/// grows, through <see cref="OpenReader"/>. So concurrent pulls of an uncached blob cost one upstream GET and all of
+/// them stream, on every storage back end (the store itself is never read while it is being written).
 /// </summary>
 public sealed class BlobFetch
 {
@@ -26,8 +27,17 @@ public sealed class BlobFetch
     public UpstreamMatch Match { get; }
     public Digest Digest { get; }
 
-    /// <summary>The scratch object the bytes are written to (<see cref="StorageLayout.Scratch"/>).</summary>
-    public Guid ScratchId { get; } = Guid.NewGuid();
+    /// <summary>The local file the fetched bytes are copied to for the readers of this fetch; removed when it ends.</summary>
+    internal string SpoolPath { get; } = Path.Combine(Path.GetTempPath(), $"wharf-fetch-{Guid.NewGuid():N}");
+
+    internal FileStream OpenSpoolWriter() => new(SpoolPath, new FileStreamOptions
+    {
+        Mode = FileMode.CreateNew,
+        Access = FileAccess.Write,
+        Share = FileShare.Read | FileShare.Delete,
+        Options = FileOptions.Asynchronous,
+        BufferSize = 0, // every write reaches the file at once, for the readers
+    });
 
     /// <summary>
     /// Completes when the upstream has answered, with the blob's length (null if it did not say); fails with an
@@ -57,6 +67,7 @@ public sealed class BlobFetch
 
     internal void Succeed(long size)
     {
+        DeleteSpool();
         Interlocked.Exchange(ref _written, size);
         _started.TrySetResult(size);
         _completed.TrySetResult();
@@ -65,12 +76,25 @@ public sealed class BlobFetch
 
     internal void Fail(Exception error)
     {
+        DeleteSpool();
         _started.TrySetException(error);
         _completed.TrySetException(error);
         // Observed here: a failure that no reader waited for must not surface as an unobserved task exception.
         _ = _started.Task.Exception;
         _ = _completed.Task.Exception;
         Signal();
+    }
+
+    /// <summary>Readers that opened the spool keep reading it (POSIX unlink semantics); new readers go to the store.</summary>
+    private void DeleteSpool()
+    {
+        try
+        {
+            File.Delete(SpoolPath);
+        }
+        catch (IOException)
+        {
+        }
     }
 
     private void Signal() =>

@@ -49,16 +49,22 @@ internal sealed class GrowingBlobStream(BlobFetch fetch, BlobStore store) : Stre
     }
 
     /// <summary>
-    /// Opens the scratch object, or the blob itself once it was renamed into place. Null when neither exists yet
-    /// (between a failed rename and the fetch reporting it): the caller waits for the next change.
+    /// Opens the fetch's spool file, or the blob in the store once the fetch succeeded. Null when neither can be read
+    /// yet (the spool is not created, or was removed as the fetch ended): the caller waits for the next change.
     /// </summary>
     private async Task<Stream?> OpenAsync(CancellationToken cancellationToken)
     {
         if (fetch.Completed.IsCompletedSuccessfully) return await store.OpenReadAsync(fetch.Digest, cancellationToken);
         try
         {
-            // An open handle keeps reading the same file after it is renamed into place (POSIX rename semantics).
-            return await store.Driver.OpenReadAsync(StorageLayout.Scratch(fetch.ScratchId), cancellationToken);
+            return new FileStream(fetch.SpoolPath, new FileStreamOptions
+            {
+                Mode = FileMode.Open,
+                Access = FileAccess.Read,
+                Share = FileShare.ReadWrite | FileShare.Delete,
+                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+                BufferSize = 0,
+            });
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

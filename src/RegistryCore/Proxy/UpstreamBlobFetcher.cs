@@ -119,8 +119,9 @@ public sealed partial class UpstreamBlobFetcher(
         try
         {
             await using var body = await response.Content.ReadAsStreamAsync(cancellation.Token);
+            await using var spool = fetch.OpenSpoolWriter();
             cancellation.CancelAfter(IdleTimeout);
-            written = await store.WriteAsync(body, digest, length, cancellation.Token, new Progress(fetch, cancellation), fetch.ScratchId);
+            written = await store.WriteAsync(body, digest, length, cancellation.Token, new Progress(fetch, cancellation, spool));
         }
         catch (RegistryException e)
         {
@@ -150,14 +151,17 @@ public sealed partial class UpstreamBlobFetcher(
     private static UpstreamException NotFound(BlobFetch fetch) =>
         new(UpstreamFailure.NotFound, $"upstream '{fetch.Match.Upstream.Name}' has no blob {fetch.Digest} in {fetch.Match.RemoteName}");
 
-    /// <summary>The second destination of the store's hashing copy: tells readers about new bytes and keeps the idle timer fresh.</summary>
-    private sealed class Progress(BlobFetch fetch, CancellationTokenSource idle) : Stream
+    /// <summary>
+    /// The second destination of the store's hashing copy: copies the bytes to the fetch's spool, tells readers about
+    /// them and keeps the idle timer fresh.
+    /// </summary>
+    private sealed class Progress(BlobFetch fetch, CancellationTokenSource idle, Stream spool) : Stream
     {
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
+            await spool.WriteAsync(buffer, cancellationToken);
             fetch.Advance(buffer.Length);
             idle.CancelAfter(IdleTimeout);
-            return ValueTask.CompletedTask;
         }
 
         public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();

@@ -5,28 +5,37 @@ namespace Wharf.Registry.Storage;
 
 /// <summary>
 /// Content-addressed blobs on top of a storage driver. A blob only ever appears under its digest whole and
-/// verified: content goes to a scratch object, is hashed as it streams, made durable, then renamed into place.
+/// verified: content is hashed as it streams into the store, and the store publishes it only when the stream ended
+/// with the right digest and length (<see cref="IBlobStorage.PutAsync"/> is all or nothing).
 /// </summary>
-public sealed class BlobStore(IStorageDriver driver)
+public sealed class BlobStore(IBlobStorage storage)
 {
-    public IStorageDriver Driver => driver;
+    public IBlobStorage Storage => storage;
 
-    public async Task<long?> SizeAsync(Digest digest, CancellationToken cancellationToken)
+    public async Task<long?> SizeAsync(Digest digest, CancellationToken cancellationToken) =>
+        (await storage.StatAsync(StorageLayout.BlobData(digest), cancellationToken))?.Size;
+
+    public Task<StorageObject?> StatAsync(Digest digest, CancellationToken cancellationToken) =>
+        storage.StatAsync(StorageLayout.BlobData(digest), cancellationToken);
+
+    /// <summary>Opens (a range of) a blob; null when the store does not hold it.</summary>
+    public Task<StorageRead?> ReadAsync(Digest digest, long offset, long? length, CancellationToken cancellationToken) =>
+        storage.ReadAsync(StorageLayout.BlobData(digest), offset, length, cancellationToken);
+
+    /// <exception cref="FileNotFoundException">The store does not hold the blob.</exception>
+    public async Task<Stream> OpenReadAsync(Digest digest, CancellationToken cancellationToken)
     {
-        var entry = await driver.StatAsync(StorageLayout.BlobData(digest), cancellationToken);
-        return entry is { IsDirectory: false } ? entry.Size : null;
+        var read = await ReadAsync(digest, 0, null, cancellationToken)
+            ?? throw new FileNotFoundException($"blob {digest} is not in the store");
+        return read.Content;
     }
-
-    public Task<Stream> OpenReadAsync(Digest digest, CancellationToken cancellationToken) =>
-        driver.OpenReadAsync(StorageLayout.BlobData(digest), cancellationToken);
 
     public async Task<byte[]?> ReadAllAsync(Digest digest, long maxBytes, CancellationToken cancellationToken)
     {
-        var size = await SizeAsync(digest, cancellationToken);
-        if (size is null || size > maxBytes) return null;
-        await using var stream = await OpenReadAsync(digest, cancellationToken);
-        var buffer = new MemoryStream((int)size.Value);
-        await stream.CopyToAsync(buffer, cancellationToken);
+        await using var read = await ReadAsync(digest, 0, null, cancellationToken);
+        if (read is null || read.Length > maxBytes) return null;
+        var buffer = new MemoryStream((int)read.Length);
+        await read.Content.CopyToAsync(buffer, cancellationToken);
         return buffer.ToArray();
     }
 
@@ -48,58 +57,30 @@ public sealed class BlobStore(IStorageDriver driver)
     public async Task PutAsync(Digest digest, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         if (await SizeAsync(digest, cancellationToken) == content.Length) return;
-        var scratch = StorageLayout.Scratch(Guid.NewGuid());
-        try
-        {
-            await using (var writer = await driver.OpenAppendAsync(scratch, cancellationToken))
-            {
-                await writer.WriteAsync(content, cancellationToken);
-                await writer.CommitAsync(cancellationToken);
-            }
-            await driver.MoveAsync(scratch, StorageLayout.BlobData(digest), cancellationToken);
-        }
-        finally
-        {
-            await driver.DeleteAsync(scratch, CancellationToken.None);
-        }
+        await WriteAsync(new MemoryStream(content.ToArray(), writable: false), digest, content.Length, cancellationToken);
     }
 
     /// <summary>
-    /// Streams content into the store, verifying it against <paramref name="expected"/>. Nothing is committed when
-    /// the digest or length is wrong, or the stream fails part way.
+    /// Streams content into the store, verifying it against <paramref name="expected"/>. Nothing is stored when the
+    /// digest or length is wrong, or the stream fails part way (RegistryException DIGEST_INVALID / SIZE_INVALID then).
     /// </summary>
-    /// <param name="scratchId">The scratch object to write (<see cref="StorageLayout.Scratch"/>), when others read it as it grows.</param>
-    public async Task<long> WriteAsync(Stream content, Digest expected, long? expectedLength, CancellationToken cancellationToken, Stream? tee = null,
-        Guid? scratchId = null)
+    /// <param name="tee">Receives every byte as it passes (the pull-through cache's readers).</param>
+    public async Task<long> WriteAsync(Stream content, Digest expected, long? expectedLength, CancellationToken cancellationToken, Stream? tee = null)
     {
-        var scratch = StorageLayout.Scratch(scratchId ?? Guid.NewGuid());
-        try
-        {
-            using var hash = IncrementalHash.CreateHash(expected.HashAlgorithmName);
-            long written;
-            await using (var writer = await driver.OpenAppendAsync(scratch, cancellationToken))
-            {
-                written = await HashingCopy.CopyAsync(content, writer, hash, cancellationToken, expectedLength ?? long.MaxValue, tee);
-                await writer.CommitAsync(cancellationToken);
-            }
-            if (expectedLength is { } length && written != length)
-                throw new RegistryException(RegistryError.SizeInvalid, $"received {written} bytes, expected {length}");
-            var actual = Digest.FromHash(expected.Algorithm, hash.GetHashAndReset());
-            if (actual != expected)
-                throw new RegistryException(RegistryError.DigestInvalid, $"content digest is {actual}, not {expected}");
-            await driver.MoveAsync(scratch, StorageLayout.BlobData(expected), cancellationToken);
-            return written;
-        }
-        finally
-        {
-            await driver.DeleteAsync(scratch, CancellationToken.None);
-        }
+        using var hash = IncrementalHash.CreateHash(expected.HashAlgorithmName);
+        var verifying = new HashingReadStream(content, hash, expectedLength, expected, tee);
+        await storage.PutAsync(StorageLayout.BlobData(expected), verifying, cancellationToken);
+        return verifying.BytesRead;
     }
 
-    /// <summary>Moves an already verified object (a finished upload) into place under its digest.</summary>
-    public Task CommitAsync(string verifiedPath, Digest digest, CancellationToken cancellationToken) =>
-        driver.MoveAsync(verifiedPath, StorageLayout.BlobData(digest), cancellationToken);
+    /// <summary>Publishes a finished, verified upload under its digest.</summary>
+    public Task CommitAsync(IStorageUpload upload, Digest digest, CancellationToken cancellationToken) =>
+        upload.PublishAsync(StorageLayout.BlobData(digest), cancellationToken);
 
     public Task DeleteAsync(Digest digest, CancellationToken cancellationToken) =>
-        driver.DeleteAsync(StorageLayout.BlobDirectory(digest), cancellationToken);
+        storage.DeleteAsync(StorageLayout.BlobData(digest), cancellationToken);
+
+    /// <summary>Deletes many blobs in as few store calls as it allows (a garbage collection batch).</summary>
+    public Task DeleteManyAsync(IEnumerable<Digest> digests, CancellationToken cancellationToken) =>
+        storage.DeleteManyAsync(digests.Select(StorageLayout.BlobData).ToList(), cancellationToken);
 }

@@ -4,7 +4,7 @@ namespace Wharf.Registry.Storage;
 /// Where a path really leads once symbolic links are followed, so the filesystem driver never serves a file outside
 /// its root. A data directory copied from registry:2 (or written by anyone with access to the disk) can hold a blob
 /// <c>data</c> that is a link to <c>/etc/passwd</c> or to Wharf's own signing key; the lexical check in
-/// <see cref="FileSystemStorageDriver.Resolve"/> cannot see that.
+/// <see cref="FileSystem.FileSystemBlobStorage.Resolve"/> cannot see that.
 /// </summary>
 /// <remarks>
 /// .NET has no realpath(3); <see cref="FileSystemInfo.LinkTarget"/> reads one link at a time, so the walk is written

@@ -18,6 +18,17 @@ public static class StorageLayout
 
     public static string BlobsRoot(string algorithm) => $"{V2}/blobs/{algorithm}";
 
+    /// <summary>The digest whose data object <paramref name="key"/> is, or null when it is another key.</summary>
+    public static Digest? ParseBlobData(string key)
+    {
+        // <V2>/blobs/<algorithm>/<xx>/<hex>/data
+        var parts = key.Split('/');
+        if (parts.Length != 8 || !key.StartsWith(V2 + "/blobs/", StringComparison.Ordinal) || parts[7] != "data") return null;
+        return Digest.TryParse($"{parts[4]}:{parts[6]}", out var digest) && parts[5].Length == 2 && digest.Value.Hex.StartsWith(parts[5], StringComparison.Ordinal)
+            ? digest
+            : null;
+    }
+
     /// <summary>The data of an upload session; <paramref name="uploadId"/> is a GUID Wharf made.</summary>
     public static string UploadData(Guid uploadId) => $"{V2}/_wharf/uploads/{uploadId:D}/data";
 

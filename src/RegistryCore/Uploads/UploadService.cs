@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Wharf.Registry.Configuration;
 using Wharf.Registry.Content;
 using Wharf.Registry.Events;
 using Wharf.Registry.Metadata;
@@ -9,64 +8,94 @@ using Wharf.Registry.Storage;
 
 namespace Wharf.Registry.Uploads;
 
-/// <summary>Where an upload session stands: its id and how many bytes it holds.</summary>
+/// <summary>Where an upload session stands: its id and how many bytes it has acknowledged.</summary>
 public sealed record UploadStatus(Guid Id, long Size);
 
 /// <summary>
-/// Blob upload sessions: start, append chunks (streamed, hashed on the way), report status, finish under a digest,
-/// cancel. A session's bytes and its database row survive a restart, so a client can resume.
+/// Blob upload sessions: start, append chunks, report status, finish under a digest, cancel. Everything a session
+/// needs is in its database row and its storage upload, never in this process, so each request of a session may
+/// land on any instance, before or after a restart. A request that writes takes the session's claim first
+/// (<see cref="UploadSessionClaim"/>); a chunk counts only once its bytes are durable and the row records them, so a
+/// failed chunk needs no rollback: it is simply not recorded.
+/// <para>
+/// The digest is computed at completion by reading the staged bytes back, not kept as a running hash: .NET cannot
+/// save a SHA-256 state to continue it elsewhere, and a portable SHA-256 whose state can be saved runs about 15
+/// times slower than the platform's (docs/storage.md has the measurements).
+/// </para>
 /// </summary>
 public sealed class UploadService(
     RegistryDbContext db,
     BlobLedger ledger,
+    IDbContextFactory<RegistryDbContext> contexts,
     BlobStore blobs,
-    UploadHashStates hashStates,
-    IOptions<RegistryOptions> options,
+    IBlobStorage storage,
+    IOptions<UploadOptions> uploadOptions,
+    TimeProvider time,
     IRegistryEventSink events,
     RegistryMetrics metrics)
 {
-    private IStorageDriver Driver => blobs.Driver;
+    private UploadOptions Options => uploadOptions.Value;
 
-    public async Task<UploadStatus> StartAsync(string repository, CancellationToken cancellationToken)
+    /// <summary>Opens a session. Creates no repository: that waits until a blob is committed to it.</summary>
+    public async Task<UploadStatus> StartAsync(string repository, RegistryCaller caller, CancellationToken cancellationToken)
     {
-        var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
-        var open = await db.UploadSessions.CountAsync(s => s.RepositoryId == repositoryId, cancellationToken);
-        if (open >= options.Value.MaxUploadSessionsPerRepository)
-            throw new RegistryException(RegistryError.TooManyRequests, "too many open upload sessions for this repository; finish or cancel some first");
-
         var id = Guid.NewGuid();
-        await using (var writer = await Driver.OpenAppendAsync(StorageLayout.UploadData(id), cancellationToken))
+        var upload = await storage.StartUploadAsync(id, cancellationToken);
+        await using var _ = upload;
+        var now = time.GetUtcNow().UtcDateTime;
+        var session = new UploadSessionRecord
         {
-            await writer.CommitAsync(cancellationToken);
+            Id = id, RepositoryName = repository, Owner = OwnerOf(caller), StartedAt = now, UpdatedAt = now, Size = 0, StorageState = upload.State,
+        };
+        string? refused;
+        try
+        {
+            refused = await UploadSessionGate.TryOpenAsync(db, session, Options, cancellationToken);
         }
-        var now = DateTime.UtcNow;
-        db.UploadSessions.Add(new UploadSessionRecord { Id = id, RepositoryId = repositoryId, StartedAt = now, UpdatedAt = now });
-        await db.SaveChangesAsync(cancellationToken);
+        catch
+        {
+            await upload.AbortAsync(CancellationToken.None);
+            throw;
+        }
+        if (refused is not null)
+        {
+            await upload.AbortAsync(CancellationToken.None);
+            throw new RegistryException(RegistryError.TooManyRequests, refused);
+        }
         return new UploadStatus(id, 0);
     }
 
+    /// <summary>The acknowledged size: never bytes of a chunk that is still streaming or that failed.</summary>
     public async Task<UploadStatus> GetStatusAsync(string repository, Guid id, CancellationToken cancellationToken)
     {
-        await RequireSessionAsync(repository, id, cancellationToken);
-        return new UploadStatus(id, await CurrentSizeAsync(id, cancellationToken));
+        var size = await db.UploadSessions.Where(s => s.Id == id && s.RepositoryName == repository)
+            .Select(s => (long?)s.Size).FirstOrDefaultAsync(cancellationToken);
+        return size is { } held ? new UploadStatus(id, held) : throw new RegistryException(RegistryError.BlobUploadUnknown);
     }
 
     /// <summary>Appends a chunk. With a range, it must start exactly where the session ends (else 416).</summary>
     public async Task<UploadStatus> AppendAsync(string repository, Guid id, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
     {
-        var session = await RequireSessionAsync(repository, id, cancellationToken);
-        var state = hashStates.Get(id);
-        await state.Lock.WaitAsync(cancellationToken);
+        await using var claim = await UploadSessionClaim.AcquireAsync(contexts, time, Options, repository, id, cancellationToken);
+        IStorageUpload? upload = null;
         try
         {
-            var size = await AppendLockedAsync(id, state, body, range, contentLength, cancellationToken);
-            session.UpdatedAt = DateTime.UtcNow;
-            await db.SaveChangesAsync(cancellationToken);
+            var session = await ReadSessionAsync(id, claim.Lost);
+            upload = await storage.ResumeUploadAsync(session.StorageState, claim.Lost);
+            // Without Content-Range the client streams a whole layer in one PATCH: record progress on the way, so a
+            // crash leaves a session that reports and resumes from what is durable. A ranged chunk is all or nothing.
+            var size = await AppendChunkAsync(upload, claim, session.Size, body, range, contentLength, checkpoint: range is null);
+            if (!await claim.RecordAsync(size, upload.State, release: true, claim.Lost))
+                throw new RegistryException(RegistryError.BlobUploadInvalid, "this upload session was taken over by another request");
             return new UploadStatus(id, size);
+        }
+        catch (Exception e)
+        {
+            throw await FailedAsync(claim, upload, id, e, cancellationToken);
         }
         finally
         {
-            state.Lock.Release();
+            if (upload is not null) await upload.DisposeAsync();
         }
     }
 
@@ -74,52 +103,80 @@ public sealed class UploadService(
     public async Task<long> CompleteAsync(string repository, Guid id, Digest digest, Stream? body, ContentRange? range, long? contentLength,
         RegistryCaller caller, CancellationToken cancellationToken)
     {
-        var session = await RequireSessionAsync(repository, id, cancellationToken);
-        var state = hashStates.Get(id);
-        await state.Lock.WaitAsync(cancellationToken);
+        await using var claim = await UploadSessionClaim.AcquireAsync(contexts, time, Options, repository, id, cancellationToken);
+        IStorageUpload? upload = null;
+        var finished = false;
         try
         {
-            var size = body is null ? await CurrentSizeAsync(id, cancellationToken)
-                : await AppendLockedAsync(id, state, body, range, contentLength, cancellationToken);
-            var actual = await SessionDigestAsync(id, state, size, digest.Algorithm, cancellationToken);
+            var session = await ReadSessionAsync(id, claim.Lost);
+            upload = await storage.ResumeUploadAsync(session.StorageState, claim.Lost);
+            // The final chunk is recorded only with the blob: when the digest is wrong, the session keeps what it had.
+            var size = body is null ? session.Size : await AppendChunkAsync(upload, claim, session.Size, body, range, contentLength, checkpoint: false);
+            var actual = await DigestOfAsync(upload, digest.Algorithm, claim.Lost);
             if (actual != digest)
                 throw new RegistryException(RegistryError.DigestInvalid, $"uploaded content has digest {actual}, not {digest}");
 
-            // Recorded and linked first (the ledger waits out a sweep deleting this digest), so garbage collection keeps
-            // the blob from here on; then published. No storage I/O inside the ledger's lock (docs/gc.md).
-            await ledger.RecordAndLinkAsync(session.RepositoryId, digest.ToString(), size, cancellationToken);
+            // Recorded and linked first, with the session's claim-fenced removal in the same ledger transaction (the
+            // ledger waits out a sweep deleting this digest), so garbage collection keeps the blob from here on; then
+            // published. No storage I/O inside the ledger's lock (docs/gc.md).
+            var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
+            var token = claim.Token;
+            await ledger.RecordAndLinkAsync(repositoryId, digest.ToString(), size, async ct =>
+            {
+                if (await db.UploadSessions.Where(s => s.Id == claim.SessionId && s.ClaimToken == token).ExecuteDeleteAsync(ct) == 0)
+                    throw new RegistryException(RegistryError.BlobUploadUnknown, "the upload session was cancelled");
+            }, cancellationToken);
+            // The session row is gone: the claim has nothing left to renew, and a failure from here on is this
+            // request's own error, not a lost session.
+            await claim.FinishedAsync();
+            finished = true;
+            // Publishing (an fsync and rename, or a put of the parts on an object store). A blob that was already
+            // stored is not written again; its staged bytes go.
             if (await blobs.SizeAsync(digest, cancellationToken) is null)
-                await blobs.CommitAsync(StorageLayout.UploadData(id), digest, cancellationToken);
-            db.UploadSessions.Remove(session);
-            await db.SaveChangesAsync(cancellationToken);
-            await Driver.DeleteAsync(StorageLayout.UploadDirectory(id), CancellationToken.None);
-            hashStates.Remove(id);
+                await blobs.CommitAsync(upload, digest, cancellationToken);
+            else
+                await upload.AbortAsync(CancellationToken.None);
             events.Publish(new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size });
             return size;
         }
+        catch (Exception) when (finished)
+        {
+            // Recorded but not published: the row describes nothing and garbage collection drops it; the staged
+            // bytes, named by no session any more, go now.
+            if (upload is not null) await upload.AbortAsync(CancellationToken.None);
+            throw;
+        }
+        catch (Exception e)
+        {
+            throw await FailedAsync(claim, upload, id, e, cancellationToken);
+        }
         finally
         {
-            state.Lock.Release();
+            if (upload is not null) await upload.DisposeAsync();
         }
     }
 
+    /// <summary>
+    /// Cancels a session at once, even while a chunk of it is streaming: the row goes first, so that request's fenced
+    /// updates find nothing and it answers BLOB_UPLOAD_UNKNOWN; then the staged bytes are removed.
+    /// </summary>
     public async Task CancelAsync(string repository, Guid id, CancellationToken cancellationToken)
     {
-        var session = await RequireSessionAsync(repository, id, cancellationToken);
-        db.UploadSessions.Remove(session);
-        await db.SaveChangesAsync(cancellationToken);
-        await Driver.DeleteAsync(StorageLayout.UploadDirectory(id), CancellationToken.None);
-        hashStates.Remove(id);
+        var state = await db.UploadSessions.Where(s => s.Id == id && s.RepositoryName == repository)
+            .Select(s => s.StorageState).FirstOrDefaultAsync(cancellationToken);
+        if (state is null || await db.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken) == 0)
+            throw new RegistryException(RegistryError.BlobUploadUnknown);
+        await UploadStaging.DiscardAsync(storage, id, state, CancellationToken.None);
     }
 
-    /// <summary>A whole blob in one request (<c>POST ?digest=</c>, or a PUT after an empty POST).</summary>
+    /// <summary>A whole blob in one request (<c>POST ?digest=</c>).</summary>
     public async Task<long> PutMonolithicAsync(string repository, Digest digest, Stream body, long? contentLength, RegistryCaller caller, CancellationToken cancellationToken)
     {
-        var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
         var size = await blobs.WriteAsync(body, digest, contentLength, cancellationToken);
         metrics.BytesReceived(size);
         // Published before it is recorded: should a sweep have been deleting this digest meanwhile, the ledger waited
         // for it, and the object may be gone; refuse rather than acknowledge a blob that is not there (docs/gc.md).
+        var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
         if (await ledger.RecordAndLinkAsync(repositoryId, digest.ToString(), size, cancellationToken)
             && await blobs.SizeAsync(digest, cancellationToken) is null)
             throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
@@ -127,70 +184,93 @@ public sealed class UploadService(
         return size;
     }
 
-    private async Task<long> AppendLockedAsync(Guid id, UploadHashState state, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
+    /// <summary>Who a session counts against: the user, else the client's address.</summary>
+    public static string OwnerOf(RegistryCaller caller) =>
+        caller.User is { Length: > 0 } user ? "user:" + user
+        : caller.Address is { Length: > 0 } address ? "address:" + address
+        : "anonymous";
+
+    private async Task<long> AppendChunkAsync(IStorageUpload upload, UploadSessionClaim claim, long acknowledged, Stream body, ContentRange? range,
+        long? contentLength, bool checkpoint)
     {
-        var path = StorageLayout.UploadData(id);
-        await using var writer = await Driver.OpenAppendAsync(path, cancellationToken);
-        var start = writer.Size;
         if (range is { } r)
         {
-            if (r.Start != start)
-                throw RangeError(start, $"chunk starts at {r.Start} but the upload holds {start} bytes");
+            if (r.Start != acknowledged)
+                throw RangeError(acknowledged, $"chunk starts at {r.Start} but the upload holds {acknowledged} bytes");
             if (contentLength is { } declared && declared != r.Length)
-                throw RangeError(start, $"Content-Range covers {r.Length} bytes but Content-Length is {declared}");
+                throw RangeError(acknowledged, $"Content-Range covers {r.Length} bytes but Content-Length is {declared}");
         }
         var expected = range?.Length ?? contentLength;
+        var remaining = expected ?? long.MaxValue;
+        var size = acknowledged;
+        while (true)
+        {
+            var part = checkpoint ? Math.Min(remaining, Options.CheckpointBytes) : remaining;
+            var appended = await upload.AppendAsync(new BoundedReadStream(body, part, leaveOpen: true), claim.Lost);
+            metrics.BytesReceived(appended);
+            size += appended;
+            remaining -= appended;
+            if (appended < part || remaining == 0) break;
+            // A whole checkpoint's worth arrived and more may follow: make it count before reading on.
+            if (!await claim.RecordAsync(size, upload.State, release: false, claim.Lost))
+                throw new RegistryException(RegistryError.BlobUploadInvalid, "this upload session was taken over by another request");
+        }
+        if (expected is { } length && size - acknowledged != length)
+            throw new RegistryException(RegistryError.SizeInvalid, $"received {size - acknowledged} bytes, expected {length}");
+        if (expected is not null && await body.ReadAsync(new byte[1], claim.Lost) > 0)
+            throw new RegistryException(RegistryError.SizeInvalid, "more content than the declared length");
+        return size;
+    }
 
-        if (state.Hash is null || state.Offset != start) state.Set(await HashExistingAsync(path, cancellationToken), start);
-        var hash = state.Hash!;
-        long written;
+    private static async Task<Digest> DigestOfAsync(IStorageUpload upload, string algorithm, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(algorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256);
+        await using var content = await upload.OpenReadAsync(cancellationToken);
+        await HashingCopy.CopyAsync(content, Stream.Null, hash, cancellationToken);
+        return Digest.FromHash(algorithm, hash.GetHashAndReset());
+    }
+
+    private async Task<(long Size, string StorageState)> ReadSessionAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var session = await db.UploadSessions.AsNoTracking().Where(s => s.Id == id)
+            .Select(s => new { s.Size, s.StorageState }).FirstOrDefaultAsync(cancellationToken);
+        return session is null ? throw new RegistryException(RegistryError.BlobUploadUnknown) : (session.Size, session.StorageState);
+    }
+
+    /// <summary>
+    /// What a request that failed after claiming the session answers. The claim is given up (the session is marked as
+    /// having failed its last chunk, for the shorter purge age); the acknowledged bytes stay as they were. When the
+    /// session is gone (cancelled while this request streamed), whatever this request staged is removed and the
+    /// client is told the session is unknown; a session whose staged bytes vanished is removed the same way.
+    /// </summary>
+    private async Task<Exception> FailedAsync(UploadSessionClaim claim, IStorageUpload? upload, Guid id, Exception failure,
+        CancellationToken requestAborted)
+    {
         try
         {
-            written = await HashingCopy.CopyAsync(body, writer, hash, cancellationToken, expected ?? long.MaxValue);
-            if (expected is { } length && written != length)
-                throw new RegistryException(RegistryError.SizeInvalid, $"received {written} bytes, expected {length}");
-            await writer.CommitAsync(cancellationToken);
+            await claim.ReleaseFailedAsync();
+            await using var check = await contexts.CreateDbContextAsync(CancellationToken.None);
+            var state = await check.UploadSessions.Where(s => s.Id == id).Select(s => s.StorageState).FirstOrDefaultAsync(CancellationToken.None);
+            if (failure is StorageUploadLostException && state is not null)
+            {
+                await check.UploadSessions.Where(s => s.Id == id).ExecuteDeleteAsync(CancellationToken.None);
+                state = null;
+            }
+            if (state is null)
+            {
+                if (upload is not null) await upload.AbortAsync(CancellationToken.None);
+                return failure is RegistryException { Error.Code: "BLOB_UPLOAD_UNKNOWN" } known ? known
+                    : new RegistryException(RegistryError.BlobUploadUnknown, "the upload session was cancelled or has expired");
+            }
         }
-        catch
+        catch (Exception) when (failure is RegistryException)
         {
-            // A chunk is all or nothing: drop its bytes, and the hash that saw them (rebuilt from the file next time).
-            await writer.RollbackAsync(start, CancellationToken.None);
-            state.Reset();
-            throw;
+            // Tidying up failed too (the database is unreachable): the client still gets the chunk's own error, and
+            // the claim lapses by itself.
         }
-        state.Set(hash, start + written);
-        metrics.BytesReceived(written);
-        return start + written;
-    }
-
-    private async Task<IncrementalHash> HashExistingAsync(string path, CancellationToken cancellationToken)
-    {
-        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var stream = await Driver.OpenReadAsync(path, cancellationToken);
-        await HashingCopy.CopyAsync(stream, Stream.Null, hash, cancellationToken);
-        return hash;
-    }
-
-    private async Task<Digest> SessionDigestAsync(Guid id, UploadHashState state, long size, string algorithm, CancellationToken cancellationToken)
-    {
-        if (algorithm == "sha256" && state.Hash is { } hash && state.Offset == size)
-            return Digest.FromHash("sha256", hash.GetCurrentHash());
-        using var fresh = IncrementalHash.CreateHash(algorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256);
-        await using var stream = await Driver.OpenReadAsync(StorageLayout.UploadData(id), cancellationToken);
-        await HashingCopy.CopyAsync(stream, Stream.Null, fresh, cancellationToken);
-        return Digest.FromHash(algorithm, fresh.GetHashAndReset());
-    }
-
-    private async Task<long> CurrentSizeAsync(Guid id, CancellationToken cancellationToken) =>
-        (await Driver.StatAsync(StorageLayout.UploadData(id), cancellationToken))?.Size ?? 0;
-
-    private async Task<UploadSessionRecord> RequireSessionAsync(string repository, Guid id, CancellationToken cancellationToken)
-    {
-        var session = await (from s in db.UploadSessions
-                             join r in db.Repositories on s.RepositoryId equals r.Id
-                             where s.Id == id && r.Name == repository
-                             select s).FirstOrDefaultAsync(cancellationToken);
-        return session ?? throw new RegistryException(RegistryError.BlobUploadUnknown);
+        if (failure is OperationCanceledException && !requestAborted.IsCancellationRequested)
+            return new RegistryException(RegistryError.BlobUploadInvalid, "this upload session was taken over by another request");
+        return failure;
     }
 
     private static RegistryException RangeError(long size, string message)

@@ -12,10 +12,12 @@ public static class Ports
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task WaitForHttpAsync(string url, Func<bool> stillRunning, TimeSpan timeout)
+    public static async Task WaitForHttpAsync(string url, Func<bool> stillRunning, TimeSpan timeout,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate = null)
     {
         // Only "does it answer": a test's self-signed certificate is fine here.
         using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator };
+        if (clientCertificate is not null) handler.ClientCertificates.Add(clientCertificate);
         using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)

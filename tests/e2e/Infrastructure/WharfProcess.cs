@@ -18,6 +18,10 @@ public sealed class WharfProcess : IAsyncDisposable
     }
 
     public string RootDirectory { get; }
+    /// <summary>A network namespace (under /var/run/netns) to run Wharf in; the start is then awaited from its log.</summary>
+    public string? NetworkNamespace { get; init; }
+    /// <summary>Presented while waiting for the start, for a Wharf that demands client certificates (http.tls.clientcas).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; init; }
     public Dictionary<string, string> Environment { get; }
     public string? ConfigFile { get; }
     public int Port { get; }
@@ -43,13 +47,18 @@ public sealed class WharfProcess : IAsyncDisposable
     public async Task StartAsync()
     {
         Directory.CreateDirectory(RootDirectory);
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(NetworkNamespace is null ? "dotnet" : "nsenter")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = RootDirectory,
         };
+        if (NetworkNamespace is not null)
+        {
+            info.ArgumentList.Add($"--net=/var/run/netns/{NetworkNamespace}");
+            info.ArgumentList.Add("dotnet");
+        }
         info.ArgumentList.Add(RepositoryRoot.WharfDll());
         if (ConfigFile is not null)
         {
@@ -77,11 +86,25 @@ public sealed class WharfProcess : IAsyncDisposable
         var process = _process;
         try
         {
-            await Ports.WaitForHttpAsync($"{BaseUrl}/v2/", () => !process.HasExited, TimeSpan.FromSeconds(60));
+            if (NetworkNamespace is null)
+                await Ports.WaitForHttpAsync($"{BaseUrl}/v2/", () => !process.HasExited, TimeSpan.FromSeconds(60), ClientCertificate);
+            else
+                await WaitForLogAsync("Now listening on", () => !process.HasExited, TimeSpan.FromSeconds(60));
         }
         catch (Exception e)
         {
             throw new InvalidOperationException($"Wharf did not start: {e.Message}\n{Log}", e);
+        }
+    }
+
+    private async Task WaitForLogAsync(string text, Func<bool> stillRunning, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!_log.Any(l => l.Contains(text, StringComparison.Ordinal)))
+        {
+            if (!stillRunning()) throw new InvalidOperationException("Wharf exited during start-up");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Wharf did not log '{text}' within {timeout}");
+            await Task.Delay(100);
         }
     }
 

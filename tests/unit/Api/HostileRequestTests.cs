@@ -64,7 +64,7 @@ public sealed class HostileRequestTests(ITestOutputHelper output) : IAsyncLifeti
     {
         // The data root sits inside a sandbox directory that holds nothing else: anything written beside it escaped.
         var root = _sandbox.Combine("root");
-        _wharf = new AccessHost("token", "--registry:storage:filesystem:rootdirectory=" + root, "--Wharf:MaxUploadSessionsPerRepository=40");
+        _wharf = new AccessHost("token", "--registry:storage:filesystem:rootdirectory=" + root, "--Wharf:Uploads:MaxSessionsPerCaller=40");
         await _wharf.InitializeAsync();
         await _wharf.CreateUserAsync("reader", "reader-password-12345");
         await _wharf.GrantAsync("corpus", GrantSubjectKind.User, "reader", RepositoryActions.Pull);

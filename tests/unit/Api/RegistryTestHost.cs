@@ -45,6 +45,12 @@ public sealed class RegistryTestHost : IAsyncLifetime, IAsyncDisposable
     /// <summary>Leave the root directory in place at dispose (a test that restarts Wharf on the same state).</summary>
     public bool KeepDirectory { get; init; }
 
+    /// <summary>
+    /// The storage back end as <c>--registry:storage:...</c> arguments (S3, Azure); null for the filesystem under
+    /// <see cref="RootDirectory"/>. The metadata database stays under <see cref="RootDirectory"/> either way.
+    /// </summary>
+    public IReadOnlyList<string>? StorageSettings { get; init; }
+
     public WebApplication App => _app ?? throw new InvalidOperationException("the host is not started");
 
     public IServiceProvider Services => App.Services;
@@ -77,7 +83,8 @@ public sealed class RegistryTestHost : IAsyncLifetime, IAsyncDisposable
         string[] args =
         [
             .. _database.HostSettings,
-            "--registry:storage:filesystem:rootdirectory=" + RootDirectory,
+            .. StorageSettings ?? ["--registry:storage:filesystem:rootdirectory=" + RootDirectory],
+            .. (StorageSettings is null ? [] : new[] { "--Wharf:DataDirectory=" + Path.Combine(RootDirectory, "wharf") }),
             "--registry:storage:delete:enabled=" + (DeleteEnabled ? "true" : "false"),
             .. (AuthMode.Length > 0 ? ["--Wharf:Auth:Mode=" + AuthMode] : Array.Empty<string>()),
             .. Settings,

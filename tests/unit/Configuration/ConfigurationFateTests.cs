@@ -97,6 +97,14 @@ public sealed partial class ConfigurationFateTests : IDisposable
         Assert.Contains(message, error);
     }
 
+    [Fact]
+    public async Task Garbage_collect_refuses_a_grace_period_that_is_not_a_duration()
+    {
+        var error = new StringWriter();
+        Assert.Equal(2, await WharfCommandLine.RunAsync(["garbage-collect", "--dry-run", "--grace-period", "soon"], error));
+        Assert.Contains("--grace-period 'soon' is not a duration", error.ToString());
+    }
+
     /// <summary>Runs <c>wharf serve config.yml</c> in this process, with a store in the test's directory.</summary>
     private async Task<(int Code, string Error)> ServeAsync(string yaml)
     {

@@ -5,7 +5,11 @@ using Xunit;
 
 namespace Wharf.Tests.Unit.Hosting;
 
-/// <summary>/metrics counts a push and a pull and needs an Admin; /readyz fails when the database cannot be opened.</summary>
+/// <summary>
+/// /metrics counts a push and a pull and needs an Admin; /readyz fails when the database cannot be opened. Not run
+/// beside other tests: the metrics pipeline listens to meters by name, process-wide, so other hosts' pushes would count.
+/// </summary>
+[Collection(nameof(MetricsCollection))]
 public sealed class MetricsAndHealthTests
 {
     [Fact]
@@ -56,3 +60,6 @@ public sealed class MetricsAndHealthTests
         using (var again = await client.GetAsync("/readyz")) Assert.Equal(HttpStatusCode.OK, again.StatusCode);
     }
 }
+
+[CollectionDefinition(nameof(MetricsCollection), DisableParallelization = true)]
+public sealed class MetricsCollection;

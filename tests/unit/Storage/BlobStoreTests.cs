@@ -2,6 +2,7 @@ using System.Text;
 using Wharf.Registry;
 using Wharf.Registry.Content;
 using Wharf.Registry.Storage;
+using Wharf.Registry.Storage.FileSystem;
 using Xunit;
 
 namespace Wharf.Tests.Unit.Storage;
@@ -13,12 +14,12 @@ public sealed class BlobStoreTests : IDisposable
     private static readonly CancellationToken None = CancellationToken.None;
 
     private readonly TempDirectory _dir = new();
-    private readonly FileSystemStorageDriver _driver;
+    private readonly FileSystemBlobStorage _driver;
     private readonly BlobStore _store;
 
     public BlobStoreTests()
     {
-        _driver = new FileSystemStorageDriver(_dir.Path);
+        _driver = new FileSystemBlobStorage(_dir.Path);
         _store = new BlobStore(_driver);
     }
 
@@ -28,10 +29,10 @@ public sealed class BlobStoreTests : IDisposable
 
     private async Task AssertNothingStoredAsync(Digest digest)
     {
-        Assert.Null(await _driver.StatAsync(StorageLayout.BlobDirectory(digest), None));
+        Assert.Null(await _driver.StatAsync(StorageLayout.BlobData(digest), None));
         Assert.False(File.Exists(BlobFile(digest)));
-        await foreach (var entry in _driver.ListAsync(StorageLayout.ScratchRoot, None))
-            Assert.Fail($"scratch object left behind: {entry.Path}");
+        await foreach (var entry in _driver.ListAllAsync(StorageLayout.ScratchRoot + "/", None))
+            Assert.Fail($"temporary file left behind: {entry.Key}");
     }
 
     [Theory]

@@ -296,16 +296,60 @@ namespace Wharf.Registry.Metadata.Migrations
                     b.ToTable("Tags", (string)null);
                 });
 
+            modelBuilder.Entity("Wharf.Registry.Metadata.UploadSessionGateRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Starts")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("UploadSessionGate", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Starts = 0L
+                        });
+                });
+
             modelBuilder.Entity("Wharf.Registry.Metadata.UploadSessionRecord", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
-                    b.Property<long>("RepositoryId")
+                    b.Property<DateTime?>("ClaimExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("ClaimToken")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("LastChunkFailed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RepositoryName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .UseCollation("BINARY");
+
+                    b.Property<long>("Size")
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StorageState")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("UpdatedAt")
@@ -313,7 +357,7 @@ namespace Wharf.Registry.Metadata.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("RepositoryId");
+                    b.HasIndex("Owner");
 
                     b.HasIndex("UpdatedAt");
 
@@ -422,15 +466,6 @@ namespace Wharf.Registry.Metadata.Migrations
                 });
 
             modelBuilder.Entity("Wharf.Registry.Metadata.TagRecord", b =>
-                {
-                    b.HasOne("Wharf.Registry.Metadata.RepositoryRecord", null)
-                        .WithMany()
-                        .HasForeignKey("RepositoryId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("Wharf.Registry.Metadata.UploadSessionRecord", b =>
                 {
                     b.HasOne("Wharf.Registry.Metadata.RepositoryRecord", null)
                         .WithMany()

@@ -1,0 +1,11 @@
+using System.Text.Json.Serialization;
+using Wharf.Registry.Storage.FileSystem;
+using Wharf.Registry.Storage.Objects;
+
+namespace Wharf.Registry.Storage;
+
+/// <summary>The serializers for upload states (source-generated: states are written on every chunk).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(FileSystemUploadState))]
+[JsonSerializable(typeof(PartsUploadState))]
+internal sealed partial class StorageStateJson : JsonSerializerContext;
