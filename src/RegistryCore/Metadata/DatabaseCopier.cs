@@ -44,6 +44,10 @@ public static class DatabaseCopier
 
     private static async Task<long> CopyTableAsync<T>(DbContext source, Func<DbContext> createTarget, CancellationToken cancellationToken) where T : class
     {
+        // The target had no table before its migrations ran, so any row in it now is one a migration seeded (the
+        // upload session gate's): the source's row replaces it.
+        await using (var seeded = createTarget())
+            await seeded.Set<T>().ExecuteDeleteAsync(cancellationToken);
         long rows = 0;
         var batch = new List<T>(Batch);
         async Task FlushAsync()
