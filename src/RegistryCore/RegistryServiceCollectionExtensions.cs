@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -32,6 +34,7 @@ public static class RegistryServiceCollectionExtensions
 
         services.AddWharfStorage(options);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new StorageReserve(options.ResolvedDataDirectory, StorageReserve.DefaultSize, sp.GetRequiredService<ILogger<StorageReserve>>()));
         services.AddMetrics();
         services.AddSingleton<RegistryMetrics>();
         services.TryAddSingleton(TimeProvider.System);

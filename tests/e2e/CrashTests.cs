@@ -59,12 +59,12 @@ public sealed class CrashTests : IAsyncLifetime
         using (var head = await http.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/big/upload/blobs/{digest}")))
             Assert.Equal(404, (int)head.StatusCode);
 
-        // The session survived the crash; it reports what it durably holds, and the client resumes from there.
+        // The session survived the crash. A chunk counts only once it is acknowledged, and the one PATCH was cut off,
+        // so the session holds nothing (distribution's "0-0" for an empty session) and the client sends it again.
         using var status = await http.Client.GetAsync(location);
         Assert.Equal(204, (int)status.StatusCode);
-        var range = status.Headers.GetValues("Range").Single();
-        var held = long.Parse(range.Split('-')[1]) + 1;
-        Assert.InRange(held, 1, length);
+        Assert.Equal("0-0", status.Headers.GetValues("Range").Single());
+        const long held = 0;
 
         using var rest = new StreamContent(new PatternStream(length, start: held), 256 * 1024);
         rest.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");

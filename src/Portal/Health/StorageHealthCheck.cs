@@ -9,10 +9,13 @@ namespace Wharf.Portal.Health;
 /// bucket or wrong credentials fail here, where a stat of the root would still pass). Its duration is recorded as the
 /// storage latency.
 /// </summary>
-public sealed class StorageHealthCheck(IBlobStorage driver, HealthMetrics metrics) : IHealthCheck
+public sealed class StorageHealthCheck(IBlobStorage driver, HealthMetrics metrics, StorageReserve reserve) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        // Nearly full (less than the reserve kept for deletes and collection): pushes are refused, so say so.
+        if (reserve.IsLow)
+            return HealthCheckResult.Unhealthy($"storage full: less than {reserve.Size / (1024 * 1024)} MiB free for the data directory; pushes are refused, pulls and deletes work");
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -22,7 +25,13 @@ public sealed class StorageHealthCheck(IBlobStorage driver, HealthMetrics metric
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException or InvalidOperationException)
         {
-            return HealthCheckResult.Unhealthy($"{driver.Name} storage not writable: {e.Message}");
+            // Named, not the runtime's message (it carries server paths).
+            return HealthCheckResult.Unhealthy(StorageFault.Classify(e) switch
+            {
+                StorageFaultKind.Full => "storage full",
+                StorageFaultKind.ReadOnly => "storage read-only: pulls work, pushes and deletes are refused",
+                _ => $"{driver.Name} storage not writable: {e.GetType().Name}",
+            });
         }
     }
 }

@@ -81,6 +81,11 @@ public static partial class RegistryEndpoints
                 throw new RegistryException(RegistryError.Unsupported,
                     $"{route.Name} is a pull-through cache of upstream '{upstream.Upstream.Name}'; pushes and deletes are not supported there (push to a repository outside its prefix)");
 
+            // A full disk: deletes still work (they may use the reserve), pushes are refused before they start.
+            var reserve = context.RequestServices.GetRequiredService<StorageReserve>();
+            if (operation.Action is RegistryAction.Delete) reserve.ReleaseIfLow();
+            else if (operation.Action is RegistryAction.Push && reserve.IsLow) throw new RegistryException(RegistryError.StorageFull);
+
             var result = await operation.Handler(new RegistryRequest(context, route, caller));
             await result.ExecuteAsync(context);
         }

@@ -43,6 +43,7 @@ public sealed partial class GarbageCollector(
     IOptions<GarbageCollectionOptions> options,
     IOptions<RegistryOptions> registryOptions,
     IRegistryEventSink events,
+    StorageReserve reserve,
     ILogger<GarbageCollector> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -96,6 +97,8 @@ public sealed partial class GarbageCollector(
             throw new GcBusyException();
         }
         await using var heldLease = lease;
+        // On a full disk the run must still be recorded: release the reserve if needed (remade after the run).
+        reserve.ReleaseIfLow();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Volatile.Write(ref _cancel, cancel);
         try
@@ -142,6 +145,7 @@ public sealed partial class GarbageCollector(
             Volatile.Write(ref _progress, null);
             Volatile.Write(ref _cancel, null);
             _gate.Release();
+            reserve.Ensure();
         }
     }
 

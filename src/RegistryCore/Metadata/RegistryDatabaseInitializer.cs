@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Wharf.Registry.Import;
+using Wharf.Registry.Storage;
 
 namespace Wharf.Registry.Metadata;
 
@@ -8,11 +9,14 @@ namespace Wharf.Registry.Metadata;
 /// Brings the metadata database up to date at start, and on a first start over a registry:2 data directory imports
 /// its repositories so they are served at once.
 /// </summary>
-public sealed partial class RegistryDatabaseInitializer(RegistryDbContext db, DistributionImporter importer, ILogger<RegistryDatabaseInitializer> logger)
+public sealed partial class RegistryDatabaseInitializer(RegistryDbContext db, DistributionImporter importer, StorageReserve reserve, ILogger<RegistryDatabaseInitializer> logger)
 {
     public async Task InitializeAsync(bool importDistributionData, CancellationToken cancellationToken)
     {
+        // A start on a full disk must still open the database: give it the reserve, and keep one again if there is room.
+        reserve.ReleaseIfLow();
         await db.Database.MigrateWithWriteAheadLogAsync(cancellationToken);
+        reserve.Ensure();
 
         if (!importDistributionData || await db.Repositories.AnyAsync(cancellationToken)) return;
         if (!await importer.HasDistributionTreeAsync(cancellationToken)) return;

@@ -17,7 +17,8 @@ public static class SqliteMigration
         try
         {
             if (database.IsSqlite()) await database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-            await database.MigrateAsync(cancellationToken);
+            // Nothing pending: no migration lock to take, so a start on a full disk writes nothing here.
+            if ((await database.GetPendingMigrationsAsync(cancellationToken)).Any()) await database.MigrateAsync(cancellationToken);
         }
         finally
         {

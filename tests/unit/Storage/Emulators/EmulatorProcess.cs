@@ -30,7 +30,7 @@ public sealed class EmulatorProcess : IDisposable
         Directory.CreateDirectory(directory);
         var port = FreePort();
         // The test host may end without running exit handlers (the runner kills it), so the emulator is tied to it:
-        // a small shell watches this process and stops the emulator when it is gone.
+        // a small shell watches this process and stops the emulator (and removes its data) when it is gone.
         var start = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardOutput = true,
@@ -38,10 +38,11 @@ public sealed class EmulatorProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("\"$0\" \"$@\" & child=$!; trap 'kill $child 2>/dev/null' EXIT INT TERM; " +
+        start.ArgumentList.Add("\"$0\" \"$@\" & child=$!; trap 'kill $child 2>/dev/null; wait $child; rm -rf \"$WHARF_EMULATOR_DIRECTORY\"' EXIT INT TERM; " +
                                "while kill -0 \"$WHARF_TEST_PARENT\" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done");
         start.ArgumentList.Add(executable);
         foreach (var argument in arguments(directory, port).Split(' ', StringSplitOptions.RemoveEmptyEntries)) start.ArgumentList.Add(argument);
+        start.Environment["WHARF_EMULATOR_DIRECTORY"] = directory;
         start.Environment["WHARF_TEST_PARENT"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {tool}");
