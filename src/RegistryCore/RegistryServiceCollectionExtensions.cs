@@ -29,14 +29,8 @@ public static class RegistryServiceCollectionExtensions
         Directory.CreateDirectory(options.ResolvedDataDirectory);
         services.AddSingleton<IOptions<RegistryOptions>>(Options.Create(options));
 
-        var connection = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(options.ResolvedDataDirectory, "registry.db"),
-            DefaultTimeout = 60,
-            Pooling = true,
-        }.ToString();
         // Pooled: a request leases a context instead of building one (options, services, change tracker) each time.
-        services.AddPooledDbContextFactory<RegistryDbContext>(o => o.UseSqlite(connection));
+        services.AddPooledDbContextFactory<RegistryDbContext>(o => o.UseRegistryDatabase(options.Database, options.ResolvedDataDirectory));
 
         services.AddWharfStorage(options);
         services.TryAddSingleton(TimeProvider.System);
@@ -48,6 +42,8 @@ public static class RegistryServiceCollectionExtensions
         services.TryAddSingleton<IRegistryEventSink, LoggingEventSink>();
         services.TryAddSingleton<IRegistryAuthorizer, OpenRegistryAuthorizer>();
 
+        services.AddScoped<BlobLedger>();
+        services.AddSingleton<Cluster.ClusterLeases>();
         services.AddScoped<UploadService>();
         services.AddScoped<UploadSessionStatisticsQuery>();
         services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section)

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.Options;
@@ -13,6 +12,7 @@ using Wharf.Portal.Components;
 using Wharf.Portal.Data;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Events;
+using Wharf.Registry.Metadata;
 using Wharf.Registry.Notifications;
 
 namespace Wharf.Portal.Hosting;
@@ -23,13 +23,10 @@ public static class PortalSetup
     public static void AddWharfPortal(this WebApplicationBuilder builder, RegistryOptions registry)
     {
         var services = builder.Services;
-        var connection = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(registry.ResolvedDataDirectory, "portal.db"),
-            DefaultTimeout = 60,
-        }.ToString();
-        services.AddDbContext<PortalDbContext>(o => o.UseSqlite(connection));
-        services.AddDbContextFactory<PortalDbContext>(o => o.UseSqlite(connection), ServiceLifetime.Scoped);
+        void UsePortalDatabase(DbContextOptionsBuilder o) => o.UseWharfDatabase(registry.Database,
+            Path.Combine(registry.ResolvedDataDirectory, "portal.db"), PortalDatabase.PostgreSqlMigrations, PortalDatabase.HistoryTable);
+        services.AddDbContext<PortalDbContext>(UsePortalDatabase);
+        services.AddDbContextFactory<PortalDbContext>(UsePortalDatabase, ServiceLifetime.Scoped);
         // Before the registry engine is added: the engine keeps the authorizer registered here.
         builder.AddRegistryAccess(registry);
 

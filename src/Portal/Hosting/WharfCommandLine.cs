@@ -11,6 +11,7 @@ public static class WharfCommandLine
         usage: wharf [serve] [config.yml] [--key=value ...]
                wharf import [config.yml]
                wharf garbage-collect [--dry-run] [--delete-untagged] [--grace-period DURATION] [config.yml]
+               wharf copy-to-postgresql [config.yml]   (target: WHARF_TARGET_DATABASE, an empty PostgreSQL database)
         The config file may also be named by REGISTRY_CONFIGURATION_PATH.
         """ + "\n" + AdminCommandHost.Usage;
 
@@ -91,6 +92,14 @@ public static class WharfCommandLine
                 return await ImportAsync(hostArgs, configPath);
             case "garbage-collect":
                 return await GarbageCollectCommand.RunAsync(hostArgs, configPath, gcFlags, Console.Out);
+            case "copy-to-postgresql":
+                var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
+                if (configPath is not null)
+                    ((IConfigurationBuilder)builder.Configuration).Add(new Registry.Configuration.DistributionYamlConfigurationSource(Path.GetFullPath(configPath)));
+                ((IConfigurationBuilder)builder.Configuration).Add(new Registry.Configuration.DistributionEnvironmentConfigurationSource());
+                builder.Configuration.AddCommandLine(hostArgs);
+                return await CopyToPostgreSqlCommand.RunAsync(Registry.Configuration.RegistryConfiguration.Bind(builder.Configuration),
+                    Environment.GetEnvironmentVariable(CopyToPostgreSqlCommand.TargetVariable), Console.Out, Console.Error, CancellationToken.None);
             case "help" or "--help" or "-h":
                 Console.WriteLine(Usage);
                 return 0;

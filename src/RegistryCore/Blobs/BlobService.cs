@@ -9,7 +9,7 @@ using Wharf.Registry.Storage;
 namespace Wharf.Registry.Blobs;
 
 /// <summary>Blobs as seen through a repository: a blob is readable in a repository only once it is linked there.</summary>
-public sealed class BlobService(RegistryDbContext db, BlobStore store, IRegistryEventSink events, IOptions<RegistryOptions> options) : IBlobSource
+public sealed class BlobService(RegistryDbContext db, BlobLedger ledger, BlobStore store, IRegistryEventSink events, IOptions<RegistryOptions> options) : IBlobSource
 {
     public async Task<BlobRead?> ReadAsync(string repository, Digest digest, BlobReadMode mode, RegistryCaller caller, CancellationToken cancellationToken)
     {
@@ -67,17 +67,11 @@ public sealed class BlobService(RegistryDbContext db, BlobStore store, IRegistry
     private async Task<bool> LinkExistingAsync(string repository, Digest digest, RegistryCaller caller, CancellationToken cancellationToken)
     {
         var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
-        long? size;
-        // The file check and the link share one write transaction, so a garbage collection sweep cannot delete the
-        // file in between (docs/gc.md); the refreshed link time then keeps the blob for the grace period.
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
-        {
-            size = await store.SizeAsync(digest, cancellationToken);
-            if (size is null) return false;
-            await db.RecordBlobAsync(digest.ToString(), size.Value, cancellationToken);
-            await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
+        // The object is checked first, outside the ledger's lock; the ledger then links it only if no sweep has marked
+        // it since, and the fresh link keeps it for the grace period (docs/gc.md).
+        if (await store.SizeAsync(digest, cancellationToken) is null) return false;
+        var size = await ledger.LinkExistingAsync(repositoryId, digest.ToString(), null, cancellationToken);
+        if (size is null) return false;
         events.Publish(new RegistryEvent(RegistryEventKind.BlobMounted, repository, caller) { Digest = digest.ToString(), Size = size });
         return true;
     }

@@ -157,6 +157,15 @@ public static class DistributionKeys
         new("proxy.password", KeyFate.Honoured),
         new("proxy.ttl", KeyFate.Honoured, "168h by default; 0 keeps content"),
 
+        // GitLab's container registry's database section (not in distribution's reference): PostgreSQL for the metadata.
+        new("database.enabled", KeyFate.Honoured, "true: metadata and portal data in PostgreSQL (GitLab's registry section); SQLite otherwise"),
+        new("database.host", KeyFate.Honoured),
+        new("database.port", KeyFate.Honoured, "5432 by default"),
+        new("database.user", KeyFate.Honoured),
+        new("database.password", KeyFate.Honoured),
+        new("database.dbname", KeyFate.Honoured),
+        new("database.sslmode", KeyFate.Honoured, "disable, allow, prefer (the default), require, verify-ca, verify-full"),
+
         new("compatibility.schema1.enabled", KeyFate.Honoured, "false (the default) only: schema1 manifests are always refused, so true refuses to start"),
         new("compatibility.schema1.signingkeyfile", KeyFate.Ignored, "signs schema1 manifests, which Wharf never produces"),
 

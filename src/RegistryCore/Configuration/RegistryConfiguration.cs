@@ -44,6 +44,7 @@ public static class RegistryConfiguration
             throw new InvalidDataException("Wharf:MaxUploadSessionsPerRepository is no longer supported: upload sessions are capped per caller " +
                 "(Wharf:Uploads:MaxSessionsPerCaller) and overall (Wharf:Uploads:MaxSessions)");
         options.Proxy.AllowAnonymous = Bool(wharf["Proxy:AllowAnonymous"]) ?? options.Proxy.AllowAnonymous;
+        options.Database = DatabaseConfiguration.Bind(registry.GetSection("database"), wharf.GetSection("Database"));
         foreach (var upstream in wharf.GetSection("Upstreams").GetChildren())
         {
             var source = $"Wharf:Upstreams:{upstream.Key}";

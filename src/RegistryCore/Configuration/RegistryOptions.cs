@@ -37,6 +37,9 @@ public sealed class RegistryOptions
 
     public ProxySettings Proxy { get; set; } = new();
 
+    /// <summary>SQLite in the data directory, or PostgreSQL (config.yml's database section, Wharf:Database).</summary>
+    public DatabaseSettings Database { get; set; } = new();
+
     /// <summary>The storage back end (storage.filesystem, storage.s3 or storage.azure) and storage.redirect.</summary>
     public StorageSettings Storage { get; set; } = new();
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Wharf.Registry.Cluster;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Events;
 using Wharf.Registry.Maintenance;
@@ -26,16 +27,18 @@ public sealed record GcProgress(long RunId, GcMode Mode, GcPhase Phase, long Don
 /// <summary>A finished run; the mark's detail too when this run marked (the command line prints it).</summary>
 public sealed record GcRunResult(GcRunRecord Run, GcMarkResult? Mark);
 
-/// <summary>Thrown when a collection is asked for while another one runs in this process.</summary>
+/// <summary>Thrown when a collection is asked for while another one runs, in this process or another sharing the metadata.</summary>
 public sealed class GcBusyException() : InvalidOperationException("a garbage collection is already running");
 
 /// <summary>
 /// Runs garbage collection while the registry serves: a preview (dry run) that stores a reviewable report, a collect
-/// of a reviewed preview, or a mark-and-sweep in one go (the command line, the schedule). One run at a time per
-/// process; live progress, cancellation, a stored record of every run, and an engine event for the audit trail.
+/// of a reviewed preview, or a mark-and-sweep in one go (the command line, the schedule). One run at a time across
+/// every process sharing the metadata (the "gc" <see cref="ClusterLeases">lease</see>); live progress, cancellation,
+/// a stored record of every run, and an engine event for the audit trail.
 /// </summary>
 public sealed partial class GarbageCollector(
     IServiceScopeFactory scopes,
+    ClusterLeases leases,
     UploadPurger uploadPurger,
     IOptions<GarbageCollectionOptions> options,
     IOptions<RegistryOptions> registryOptions,
@@ -43,8 +46,6 @@ public sealed partial class GarbageCollector(
     StorageReserve reserve,
     ILogger<GarbageCollector> logger)
 {
-    private static readonly DateTime ProcessStarted = Process.GetCurrentProcess().StartTime.ToUniversalTime();
-
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Stopwatch _phaseClock = new();
     private CancellationTokenSource? _cancel;
@@ -80,6 +81,22 @@ public sealed partial class GarbageCollector(
     private async Task<GcRunResult> ExecuteAsync(GcMode mode, bool deleteUntagged, RegistryCaller caller, long? previewRunId, CancellationToken cancellationToken)
     {
         if (!await _gate.WaitAsync(0, cancellationToken)) throw new GcBusyException();
+        IAsyncDisposable? lease;
+        try
+        {
+            lease = await leases.TryAcquireAsync("gc", cancellationToken);
+        }
+        catch
+        {
+            _gate.Release();
+            throw;
+        }
+        if (lease is null)
+        {
+            _gate.Release();
+            throw new GcBusyException();
+        }
+        await using var heldLease = lease;
         // On a full disk the run must still be recorded: release the reserve if needed (remade after the run).
         reserve.ReleaseIfLow();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -97,7 +114,8 @@ public sealed partial class GarbageCollector(
                     throw new ArgumentException($"run {previewId} is not a completed preview", nameof(previewRunId));
                 deleteUntagged = preview.DeleteUntagged;
             }
-            await reports.MarkInterruptedAsync(ProcessStarted, cancellationToken);
+            // This run holds the lease, so a run still recorded as running is one whose holder died (its lease ended).
+            await reports.MarkInterruptedAsync(DateTime.UtcNow, cancellationToken);
             var run = await reports.StartRunAsync(mode, deleteUntagged, caller.User ?? caller.Address ?? "anonymous", previewRunId, cancellationToken);
             var clock = Stopwatch.StartNew();
             GcMarkResult? mark = null;

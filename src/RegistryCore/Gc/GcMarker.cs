@@ -1,3 +1,5 @@
+using System.Data;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Wharf.Registry.Content;
@@ -33,7 +35,7 @@ public sealed class GcMarker(RegistryDbContext db, IBlobStorage storage)
         List<ManifestRow> manifests;
         List<ReferenceRow> references;
         HashSet<(long, string)> tagged;
-        Dictionary<string, (long Size, DateTime CreatedAt)> blobRows;
+        Dictionary<string, (long Size, DateTime CreatedAt, DateTime? DeletingSince)> blobRows;
         List<(long RepositoryId, string Digest, DateTime LinkedAt)> links;
         await using (await BeginSnapshotAsync(cancellationToken))
         {
@@ -46,8 +48,8 @@ public sealed class GcMarker(RegistryDbContext db, IBlobStorage storage)
                 .ToListAsync(cancellationToken);
             tagged = (await db.Tags.AsNoTracking().Select(t => new { t.RepositoryId, t.ManifestDigest }).Distinct().ToListAsync(cancellationToken))
                 .Select(t => (t.RepositoryId, t.ManifestDigest)).ToHashSet();
-            blobRows = (await db.Blobs.AsNoTracking().Select(b => new { b.Digest, b.Size, b.CreatedAt }).ToListAsync(cancellationToken))
-                .ToDictionary(b => b.Digest, b => (b.Size, b.CreatedAt), StringComparer.Ordinal);
+            blobRows = (await db.Blobs.AsNoTracking().Select(b => new { b.Digest, b.Size, b.CreatedAt, b.DeletingSince }).ToListAsync(cancellationToken))
+                .ToDictionary(b => b.Digest, b => (b.Size, b.CreatedAt, b.DeletingSince), StringComparer.Ordinal);
             links = (await db.RepositoryBlobs.AsNoTracking().Select(l => new { l.RepositoryId, l.Digest, l.LinkedAt }).ToListAsync(cancellationToken))
                 .Select(l => (l.RepositoryId, l.Digest, l.LinkedAt)).ToList();
         }
@@ -87,6 +89,12 @@ public sealed class GcMarker(RegistryDbContext db, IBlobStorage storage)
         {
             var hasRow = blobRows.TryGetValue(digest, out var row);
             var hasFile = files.TryGetValue(digest, out var file);
+            if (hasRow && row.DeletingSince is not null)
+            {
+                // A sweep marked it and did not finish: it goes whatever else is true now (writers wait on the mark).
+                candidates.Add((digest, hasFile ? file!.Size : row.Size, hasFile ? GcItemReason.Unreferenced : GcItemReason.FileMissing));
+                continue;
+            }
             GcItemReason reason;
             if (!hasFile) reason = GcItemReason.FileMissing;
             else if (keptBlobs.Contains(digest)) continue;
@@ -178,19 +186,32 @@ public sealed class GcMarker(RegistryDbContext db, IBlobStorage storage)
     }
 
     /// <summary>
-    /// A read snapshot: SQLite's deferred BEGIN takes no write lock, and in WAL mode the reads that follow see one
-    /// consistent state while writers commit alongside.
+    /// A read snapshot. SQLite: a deferred BEGIN takes no write lock, and in WAL mode the reads that follow see one
+    /// consistent state while writers commit alongside. PostgreSQL: a REPEATABLE READ, READ ONLY transaction does the
+    /// same (one snapshot for every statement, no locks that writers wait on).
     /// </summary>
     private async Task<IAsyncDisposable> BeginSnapshotAsync(CancellationToken cancellationToken)
     {
         await db.Database.OpenConnectionAsync(cancellationToken);
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
-        var transaction = connection.BeginTransaction(deferred: true);
+        var connection = db.Database.GetDbConnection();
+        DbTransaction transaction;
+        if (connection is SqliteConnection sqlite)
+        {
+            transaction = sqlite.BeginTransaction(deferred: true);
+        }
+        else
+        {
+            transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+            await using var readOnly = connection.CreateCommand();
+            readOnly.Transaction = transaction;
+            readOnly.CommandText = "SET TRANSACTION READ ONLY";
+            await readOnly.ExecuteNonQueryAsync(cancellationToken);
+        }
         await db.Database.UseTransactionAsync(transaction, cancellationToken);
         return new Snapshot(db, transaction);
     }
 
-    private sealed class Snapshot(RegistryDbContext db, SqliteTransaction transaction) : IAsyncDisposable
+    private sealed class Snapshot(RegistryDbContext db, DbTransaction transaction) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {

@@ -1,3 +1,4 @@
+using System.Data;
 using Microsoft.EntityFrameworkCore;
 using Wharf.Registry.Metadata;
 
@@ -68,8 +69,8 @@ public sealed class GcReports(RegistryDbContext db)
     }
 
     /// <summary>
-    /// Runs still marked running that began before <paramref name="startedBefore"/> (this process's start) belong to a
-    /// process that died. A run that is in fact alive in another process writes its real state when it ends.
+    /// Runs still marked running that began before <paramref name="startedBefore"/>: called by the holder of the "gc"
+    /// lease, which no live run can be without, so they belong to a process that died.
     /// </summary>
     public Task<int> MarkInterruptedAsync(DateTime startedBefore, CancellationToken cancellationToken) =>
         db.GcRuns.Where(r => r.State == GcRunState.Running && r.StartedAt < startedBefore)
@@ -95,10 +96,17 @@ public sealed class GcReports(RegistryDbContext db)
                     INSERT INTO "GcItems" ("RunId", "Ordinal", "Kind", "Digest", "MediaType", "Size", "Repositories", "Reason", "Outcome")
                     VALUES (@run, @ordinal, @kind, @digest, @mediaType, @size, @repositories, @reason, @outcome)
                     """;
-                var parameters = new[] { "run", "ordinal", "kind", "digest", "mediaType", "size", "repositories", "reason", "outcome" }.Select(name =>
+                // Typed, because PostgreSQL prepares the statement before it sees a value.
+                (string Name, DbType Type)[] columns =
+                [
+                    ("run", DbType.Int64), ("ordinal", DbType.Int32), ("kind", DbType.Int32), ("digest", DbType.String), ("mediaType", DbType.String),
+                    ("size", DbType.Int64), ("repositories", DbType.String), ("reason", DbType.Int32), ("outcome", DbType.Int32),
+                ];
+                var parameters = columns.Select(column =>
                 {
                     var parameter = insert.CreateParameter();
-                    parameter.ParameterName = "@" + name;
+                    parameter.ParameterName = "@" + column.Name;
+                    parameter.DbType = column.Type;
                     insert.Parameters.Add(parameter);
                     return parameter;
                 }).ToArray();

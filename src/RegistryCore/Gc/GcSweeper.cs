@@ -10,12 +10,12 @@ namespace Wharf.Registry.Gc;
 /// the time the sweep (or a collect of a reviewed preview) gets to it.
 /// </summary>
 /// <remarks>
-/// On SQLite a transaction begun through EF Core is <c>BEGIN IMMEDIATE</c>: it holds the database's single write lock
-/// until it ends. Every writer that makes a blob or manifest count (upload completion, mount, manifest push) checks the
-/// blob file and records its rows inside such a transaction, and the sweep re-checks, deletes the rows and deletes the
-/// files inside one too. So each writer runs wholly before a sweep batch (which then sees the new rows or the fresh
-/// link time and keeps the blob) or wholly after it (and then finds the file gone and puts it back, or refuses).
-/// See docs/gc.md for the whole argument.
+/// Every step that decides about a digest runs inside a <see cref="BlobLedger"/> transaction on it, the lock every
+/// writer that makes a digest count also takes. Blobs go in four steps (GitLab's registry does the same): look at
+/// storage, re-check and mark the rows as being deleted, commit; delete the objects with no lock held; delete the
+/// rows. A writer runs wholly before the mark (the re-check then sees its rows or fresh link and keeps the blob) or
+/// after it (it sees the mark and waits until the rows are gone, then records afresh and stores the object again or
+/// refuses). See docs/gc.md for the whole argument, on SQLite and PostgreSQL.
 /// </remarks>
 public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSize)
 {
@@ -39,7 +39,8 @@ public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSi
     {
         var none = CancellationToken.None; // a transaction is finished, not abandoned half way
         var outcome = candidates.ToDictionary(d => d, _ => GcItemOutcome.Gone, StringComparer.Ordinal);
-        await using var transaction = await db.Database.BeginTransactionAsync(none);
+        // Locked like every writer of these digests (a tag push, an index that takes one as a child).
+        await using var transaction = await new BlobLedger(db).LockAsync(candidates, none);
         if (await db.FindRepositoryAsync(repository, none) is not { } repositoryId) return outcome;
 
         // EF.Parameter: one JSON array parameter however many candidates (SQLite caps a statement's parameters).
@@ -107,52 +108,89 @@ public sealed class GcSweeper(RegistryDbContext db, BlobStore store, int batchSi
     {
         var none = CancellationToken.None;
         var digests = Enumerable.Range(start, count).Select(i => items[i].Digest).ToList();
-        await using var transaction = await db.Database.BeginTransactionAsync(none);
-        var inUse = (await db.Manifests.Where(m => EF.Parameter(digests).Contains(m.Digest)).Select(m => m.Digest).ToListAsync(none))
-            .Concat(await db.ManifestReferences.Where(r => EF.Parameter(digests).Contains(r.Digest)).Select(r => r.Digest).ToListAsync(none))
-            .ToHashSet(StringComparer.Ordinal);
-        var created = await db.Blobs.Where(b => EF.Parameter(digests).Contains(b.Digest)).ToDictionaryAsync(b => b.Digest, b => b.CreatedAt, none);
-        var lastLinked = (await db.RepositoryBlobs.Where(l => EF.Parameter(digests).Contains(l.Digest)).Select(l => new { l.Digest, l.LinkedAt }).ToListAsync(none))
-            .GroupBy(l => l.Digest).ToDictionary(g => g.Key, g => g.Max(l => l.LinkedAt), StringComparer.Ordinal);
+        var ledger = new BlobLedger(db);
 
-        var dropRows = new List<string>();
+        // 1. Storage, before any lock: which objects are there and how old they are. A writer that stores one after
+        //    this look records it under the ledger lock, where step 2 sees it (or it sees step 2's mark).
+        var files = new Dictionary<string, StorageObject?>(StringComparer.Ordinal);
+        foreach (var text in digests) files[text] = await store.StatAsync(Digest.Parse(text), none);
+
+        // 2. Re-check and mark, inside a ledger transaction on the batch's digests; commit.
+        var marked = new List<string>();
         var deleteFiles = new List<Digest>();
         long freed = 0;
-        for (var i = start; i < start + count; i++)
+        await using (var transaction = await ledger.LockAsync(digests, none))
         {
-            var text = items[i].Digest;
-            var digest = Digest.Parse(text);
-            var file = await store.StatAsync(digest, none);
-            var hasRow = created.TryGetValue(text, out var createdAt);
-            if (file is null)
+            var inUse = (await db.Manifests.Where(m => EF.Parameter(digests).Contains(m.Digest)).Select(m => m.Digest).ToListAsync(none))
+                .Concat(await db.ManifestReferences.Where(r => EF.Parameter(digests).Contains(r.Digest)).Select(r => r.Digest).ToListAsync(none))
+                .ToHashSet(StringComparer.Ordinal);
+            var rows = await db.Blobs.Where(b => EF.Parameter(digests).Contains(b.Digest))
+                .ToDictionaryAsync(b => b.Digest, b => new { b.CreatedAt, b.DeletingSince }, none);
+            var lastLinked = (await db.RepositoryBlobs.Where(l => EF.Parameter(digests).Contains(l.Digest)).Select(l => new { l.Digest, l.LinkedAt }).ToListAsync(none))
+                .GroupBy(l => l.Digest).ToDictionary(g => g.Key, g => g.Max(l => l.LinkedAt), StringComparer.Ordinal);
+
+            var dropRows = new List<string>();
+            var strays = new List<(string Digest, long Size)>();
+            for (var i = start; i < start + count; i++)
             {
-                // Nothing on disk: drop a record that describes nothing (a sweep that died after deleting the file).
-                outcomes[i] = hasRow ? GcItemOutcome.Deleted : GcItemOutcome.Gone;
-                if (hasRow) dropRows.Add(text);
-                continue;
+                var text = items[i].Digest;
+                var file = files[text];
+                var hasRow = rows.TryGetValue(text, out var row);
+                if (row?.DeletingSince is not null)
+                {
+                    // Marked by a sweep that did not finish (writers have waited on it since): finish it.
+                    outcomes[i] = GcItemOutcome.Deleted;
+                    marked.Add(text);
+                    if (file is not null) { deleteFiles.Add(Digest.Parse(text)); freed += file.Size; }
+                    continue;
+                }
+                // A record or link younger than the grace period may be an upload recorded just before its object
+                // is published, so it is kept even while its object is not there yet.
+                var young = hasRow && row!.CreatedAt >= cutoff
+                    || lastLinked.TryGetValue(text, out var linkedAt) && linkedAt >= cutoff
+                    || file is not null && file.Modified.UtcDateTime >= cutoff;
+                if (young || file is not null && inUse.Contains(text))
+                {
+                    outcomes[i] = GcItemOutcome.Kept;
+                    continue;
+                }
+                if (file is null)
+                {
+                    // Nothing in storage: drop a record that describes nothing (only rows change, so no mark is needed).
+                    outcomes[i] = hasRow ? GcItemOutcome.Deleted : GcItemOutcome.Gone;
+                    if (hasRow) dropRows.Add(text);
+                    continue;
+                }
+                outcomes[i] = GcItemOutcome.Deleted;
+                if (hasRow) marked.Add(text);
+                else strays.Add((text, file.Size)); // marked too, so a writer storing these bytes right now waits
+                deleteFiles.Add(Digest.Parse(text));
+                freed += file.Size;
             }
-            var young = hasRow && createdAt >= cutoff
-                || lastLinked.TryGetValue(text, out var linkedAt) && linkedAt >= cutoff
-                || file.Modified.UtcDateTime >= cutoff;
-            if (inUse.Contains(text) || young)
-            {
-                outcomes[i] = GcItemOutcome.Kept;
-                continue;
-            }
-            outcomes[i] = GcItemOutcome.Deleted;
-            if (hasRow) dropRows.Add(text);
-            deleteFiles.Add(digest);
-            freed += file.Size;
+
+            var now = DateTime.UtcNow;
+            await db.Blobs.Where(b => EF.Parameter(marked).Contains(b.Digest)).ExecuteUpdateAsync(u => u.SetProperty(b => b.DeletingSince, now), none);
+            foreach (var (digest, size) in strays)
+                await db.Database.ExecuteSqlAsync(
+                    $"""INSERT INTO "Blobs" ("Digest", "Size", "CreatedAt", "DeletingSince") VALUES ({digest}, {size}, {now}, {now}) ON CONFLICT DO NOTHING""", none);
+            marked.AddRange(strays.Select(s => s.Digest));
+            await db.RepositoryBlobs.Where(l => EF.Parameter(dropRows).Contains(l.Digest)).ExecuteDeleteAsync(none);
+            await db.Blobs.Where(b => EF.Parameter(dropRows).Contains(b.Digest)).ExecuteDeleteAsync(none);
+            await transaction.CommitAsync(none);
         }
 
-        await db.RepositoryBlobs.Where(l => EF.Parameter(dropRows).Contains(l.Digest)).ExecuteDeleteAsync(none);
-        await db.Blobs.Where(b => EF.Parameter(dropRows).Contains(b.Digest)).ExecuteDeleteAsync(none);
-        // The files go while the write lock is held, so no writer can find a file here, count on it, and lose it a
-        // moment later; in one batch (S3 DeleteObjects, parallel deletes on Azure). Should the process die before the commit, the rows
-        // come back without their files: pulls and pushes already treat a missing file as absent, and the next run
-        // drops those rows.
+        // 3. Storage, with no lock held: the objects go, in one batch (S3 DeleteObjects, parallel deletes on Azure).
+        //    Should the process die here, the marked rows stay; writers of these digests wait, and the next run
+        //    finishes them.
         await store.DeleteManyAsync(deleteFiles, none);
-        await transaction.CommitAsync(none);
+
+        // 4. The rows go (with their links), in a ledger transaction again; writers that waited record afresh.
+        await using (var transaction = await ledger.LockAsync(marked, none))
+        {
+            await db.RepositoryBlobs.Where(l => EF.Parameter(marked).Contains(l.Digest)).ExecuteDeleteAsync(none);
+            await db.Blobs.Where(b => EF.Parameter(marked).Contains(b.Digest) && b.DeletingSince != null).ExecuteDeleteAsync(none);
+            await transaction.CommitAsync(none);
+        }
         return freed;
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Metadata;
 using Wharf.Registry.Storage;
+using Wharf.Registry.Cluster;
 using Wharf.Registry.Uploads;
 
 namespace Wharf.Registry.Maintenance;
@@ -19,6 +20,7 @@ namespace Wharf.Registry.Maintenance;
 /// </summary>
 public sealed partial class UploadPurger(
     IServiceScopeFactory scopes,
+    ClusterLeases leases,
     IBlobStorage storage,
     IOptions<RegistryOptions> options,
     IOptions<UploadOptions> uploadOptions,
@@ -40,7 +42,9 @@ public sealed partial class UploadPurger(
         {
             try
             {
-                await PurgeAsync(time.GetUtcNow().UtcDateTime, stoppingToken);
+                // Once at a time across the instances sharing the metadata: whoever holds the lease purges.
+                await using var lease = await leases.TryAcquireAsync("upload-purging", stoppingToken);
+                if (lease is not null) await PurgeAsync(time.GetUtcNow().UtcDateTime, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

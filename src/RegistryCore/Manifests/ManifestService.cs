@@ -20,6 +20,7 @@ public sealed record PushedManifest(Digest Digest, string? SubjectDigest);
 /// </summary>
 public sealed class ManifestService(
     RegistryDbContext db,
+    BlobLedger ledger,
     BlobStore store,
     IOptions<RegistryOptions> options,
     IRegistryEventSink events) : IManifestSource
@@ -75,23 +76,28 @@ public sealed class ManifestService(
         }
 
         var manifest = ManifestParser.Parse(content, contentType);
+        foreach (var layer in manifest.Layers.Where(l => l.HasUrls)) RequireAllowedUrls(layer);
         var digestText = digest.ToString();
         await store.PutAsync(digest, content, cancellationToken);
-
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // Under the write lock, where garbage collection's sweep also deletes (docs/gc.md): the referenced blobs are
-        // checked on disk, and the manifest's bytes written again should a sweep have taken them since the write above.
-        await store.PutAsync(digest, content, cancellationToken);
         var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
-        await RequireReferencesAsync(repositoryId, manifest, cancellationToken);
-        await db.RecordBlobAsync(digestText, content.Length, cancellationToken);
+        // Storage is looked at before the ledger's lock, never inside it (docs/gc.md): which referenced blobs are there.
+        var blobs = ReferencedBlobs(manifest);
+        var stored = await StoredAsync(blobs, cancellationToken);
 
-        var existing = await db.Manifests.FirstOrDefaultAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken);
-        if (existing is null) db.Manifests.Add(ManifestRecords.Create(repositoryId, digestText, content.Length, manifest));
-        else existing.PushedAt = DateTime.UtcNow; // pushed again: the grace period starts over, as for a new push
-        await db.SaveChangesAsync(cancellationToken);
-        if (!isDigest) await db.UpsertTagAsync(repositoryId, reference, digestText, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        // Inside one ledger transaction on this manifest and everything it references: the checks, the rows, the tag.
+        // Should a sweep be deleting the manifest's own bytes, the ledger waits it out and they are written again.
+        await ledger.RecordManifestAsync(digestText, content.Length, [.. blobs, .. manifest.Manifests.Select(m => m.Digest.ToString())],
+            async ct =>
+            {
+                await RequireReferencesAsync(repositoryId, manifest, blobs, stored, ct);
+                var existing = await db.Manifests.FirstOrDefaultAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, ct);
+                if (existing is null) db.Manifests.Add(ManifestRecords.Create(repositoryId, digestText, content.Length, manifest));
+                else existing.PushedAt = DateTime.UtcNow; // pushed again: the grace period starts over, as for a new push
+                await db.SaveChangesAsync(ct);
+                if (!isDigest) await db.UpsertTagAsync(repositoryId, reference, digestText, ct);
+                return true;
+            },
+            ct => store.PutAsync(digest, content, ct), cancellationToken);
 
         events.Publish(new RegistryEvent(RegistryEventKind.ManifestPushed, repository, caller)
         {
@@ -162,19 +168,35 @@ public sealed class ManifestService(
         }
     }
 
-    private async Task RequireReferencesAsync(long repositoryId, ParsedManifest manifest, CancellationToken cancellationToken)
+    private static HashSet<string> ReferencedBlobs(ParsedManifest manifest)
     {
-        foreach (var layer in manifest.Layers.Where(l => l.HasUrls)) RequireAllowedUrls(layer);
-        var blobs = manifest.Layers.Where(l => !l.IsExternal).Select(l => l.Digest.ToString()).ToHashSet();
+        var blobs = manifest.Layers.Where(l => !l.IsExternal).Select(l => l.Digest.ToString()).ToHashSet(StringComparer.Ordinal);
         if (manifest.Config is { } config) blobs.Add(config.Digest.ToString());
+        return blobs;
+    }
+
+    private async Task<HashSet<string>> StoredAsync(HashSet<string> blobs, CancellationToken cancellationToken)
+    {
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var digest in blobs)
+            if (await store.SizeAsync(Digest.Parse(digest), cancellationToken) is not null) stored.Add(digest);
+        return stored;
+    }
+
+    /// <summary>
+    /// Inside the ledger transaction: every referenced blob is linked here, was in storage when looked at just before,
+    /// and is not being deleted by a sweep (a sweep that had not marked it by now sees this manifest and keeps it).
+    /// </summary>
+    private async Task RequireReferencesAsync(long repositoryId, ParsedManifest manifest, HashSet<string> blobs, HashSet<string> stored,
+        CancellationToken cancellationToken)
+    {
         if (blobs.Count > 0)
         {
             var present = await db.RepositoryBlobs.Where(rb => rb.RepositoryId == repositoryId && blobs.Contains(rb.Digest))
                 .Select(rb => rb.Digest).ToListAsync(cancellationToken);
+            var deleting = await ledger.BeingDeletedAsync(blobs, cancellationToken);
             // A link whose file is gone (a damaged store, or a garbage collection that died mid-sweep) is no blob.
-            var onDisk = new List<string>(present.Count);
-            foreach (var digest in present)
-                if (await store.SizeAsync(Digest.Parse(digest), cancellationToken) is not null) onDisk.Add(digest);
+            var onDisk = present.Where(d => stored.Contains(d) && !deleting.Contains(d)).ToList();
             var missing = blobs.Except(onDisk).Order(StringComparer.Ordinal).ToList();
             if (missing.Count > 0)
                 throw new RegistryException(RegistryError.ManifestBlobUnknown, $"blob {missing[0]} is not in this repository; push it first",

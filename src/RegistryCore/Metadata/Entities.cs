@@ -15,6 +15,11 @@ public sealed class BlobRecord
     public required string Digest { get; set; }
     public long Size { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>
+    /// Set by garbage collection's sweep when it has decided to delete the blob (committed before the object goes,
+    /// cleared by deleting the row after): writers treat it as absent and wait (see <see cref="BlobLedger"/>).
+    /// </summary>
+    public DateTime? DeletingSince { get; set; }
 }
 
 /// <summary>A blob linked into a repository (uploaded, mounted or imported there); reads are allowed only through a link.</summary>

@@ -22,11 +22,15 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
 
     protected override void OnModelCreating(ModelBuilder model)
     {
+        // Names listed in order (the catalog, tags/list, their n/last pagination) compare bytewise on both databases:
+        // SQLite's BINARY (its default, declared on repository names since the first schema) and PostgreSQL's "C",
+        // whose order would otherwise follow the database's locale.
+        var postgreSql = Database.IsNpgsql();
         model.Entity<RepositoryRecord>(e =>
         {
             e.ToTable("Repositories");
             e.HasKey(x => x.Id);
-            e.Property(x => x.Name).HasMaxLength(255).UseCollation("BINARY");
+            e.Property(x => x.Name).HasMaxLength(255).UseCollation(postgreSql ? "C" : "BINARY");
             e.HasIndex(x => x.Name).IsUnique();
         });
         model.Entity<BlobRecord>(e =>
@@ -62,6 +66,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
         {
             e.ToTable("Tags");
             e.HasKey(x => new { x.RepositoryId, x.Name });
+            if (postgreSql) e.Property(x => x.Name).UseCollation("C");
             e.HasIndex(x => new { x.RepositoryId, x.ManifestDigest });
             e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(x => x.RepositoryId).OnDelete(DeleteBehavior.Cascade);
         });
@@ -69,7 +74,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
         {
             e.ToTable("UploadSessions");
             e.HasKey(x => x.Id);
-            e.Property(x => x.RepositoryName).HasMaxLength(255).UseCollation("BINARY");
+            e.Property(x => x.RepositoryName).HasMaxLength(255).UseCollation(postgreSql ? "C" : "BINARY");
             e.Property(x => x.Owner).HasMaxLength(255);
             e.HasIndex(x => x.UpdatedAt);
             e.HasIndex(x => x.Owner);

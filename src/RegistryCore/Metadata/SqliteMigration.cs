@@ -6,16 +6,17 @@ namespace Wharf.Registry.Metadata;
 public static class SqliteMigration
 {
     /// <summary>
-    /// Switches the database to write-ahead logging (readers then never wait for a writer; the setting is stored in
+    /// On SQLite, switches the database to write-ahead logging (readers then never wait for a writer; the setting is stored in
     /// the file) and applies pending migrations. Used for the registry's database and the portal's alike.
     /// </summary>
     public static async Task MigrateWithWriteAheadLogAsync(this DatabaseFacade database, CancellationToken cancellationToken)
     {
-        if (database.GetConnectionString() is { } connectionString) OwnerOnlyDatabaseFiles.Apply(connectionString);
+        // Database files only on SQLite; PostgreSQL keeps its own files.
+        if (database.IsSqlite() && database.GetConnectionString() is { } connectionString) OwnerOnlyDatabaseFiles.Apply(connectionString);
         await database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            if (database.IsSqlite()) await database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
             // Nothing pending: no migration lock to take, so a start on a full disk writes nothing here.
             if ((await database.GetPendingMigrationsAsync(cancellationToken)).Any()) await database.MigrateAsync(cancellationToken);
         }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Wharf.Registry.Events;
 using Wharf.Registry.Metadata;
+using Wharf.Registry.Cluster;
 
 namespace Wharf.Registry.Proxy;
 
@@ -18,6 +19,7 @@ public sealed record CacheExpiryResult(string Upstream, int Manifests, int Tags,
 /// </summary>
 public sealed partial class CacheExpiry(
     IDbContextFactory<RegistryDbContext> contexts,
+    ClusterLeases leases,
     UpstreamCatalog upstreams,
     IRegistryEventSink events,
     TimeProvider clock,
@@ -32,7 +34,9 @@ public sealed partial class CacheExpiry(
             try
             {
                 await Task.Delay(interval, clock, stoppingToken);
-                await ExpireAsync(clock.GetUtcNow().UtcDateTime, stoppingToken);
+                // Once at a time across the instances sharing the metadata: whoever holds the lease expires.
+                await using var lease = await leases.TryAcquireAsync("cache-expiry", stoppingToken);
+                if (lease is not null) await ExpireAsync(clock.GetUtcNow().UtcDateTime, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -23,13 +23,19 @@ public sealed class CacheMetadata(IDbContextFactory<RegistryDbContext> contexts,
         await store.PutAsync(fetched.Digest, fetched.Content, cancellationToken);
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // Under the write lock, where garbage collection's sweep deletes: the bytes are written again should a sweep
-        // have taken them since the write above (the same rule as a push).
-        await store.PutAsync(fetched.Digest, fetched.Content, cancellationToken);
         var repositoryId = await db.EnsureRepositoryAsync(match.LocalName, cancellationToken);
+        // The same ledger transaction as a push (docs/gc.md): should a sweep be deleting these bytes, it is waited out
+        // and they are written again.
+        await new BlobLedger(db).RecordManifestAsync(digest, size, [],
+            async ct => await RecordManifestRowsAsync(db, repositoryId, match, digest, size, parsed, tag, ct),
+            ct => store.PutAsync(fetched.Digest, fetched.Content, ct), cancellationToken);
+        return new StoredManifest(digest, parsed.MediaType, size);
+    }
+
+    private async Task<bool> RecordManifestRowsAsync(RegistryDbContext db, long repositoryId, UpstreamMatch match, string digest, long size,
+        ParsedManifest parsed, string? tag, CancellationToken cancellationToken)
+    {
         await MarkCachedAsync(db, repositoryId, match.Upstream.Name, cancellationToken);
-        await db.RecordBlobAsync(digest, size, cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         var existing = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == digest)
             .Select(m => (long?)m.Id).FirstOrDefaultAsync(cancellationToken);
@@ -46,24 +52,21 @@ public sealed class CacheMetadata(IDbContextFactory<RegistryDbContext> contexts,
             await db.Manifests.Where(m => m.Id == existing).ExecuteUpdateAsync(s => s.SetProperty(m => m.LastPulledAt, now), cancellationToken);
         }
         if (tag is not null) await db.UpsertTagAsync(repositoryId, tag, digest, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return new StoredManifest(digest, parsed.MediaType, size);
+        return true;
     }
 
     /// <summary>Links a blob that is in the store (just fetched, or already there for another repository) into the repository.</summary>
     /// <returns>False when the blob's file is not there (any more): then nothing is recorded.</returns>
     public async Task<bool> LinkBlobAsync(UpstreamMatch match, Digest digest, long size, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // The file is checked under the write lock garbage collection's sweep deletes under, so it cannot go between
-        // this check and the link (the same rule as an upload or a mount).
         if (await store.SizeAsync(digest, cancellationToken) != size) return false;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var repositoryId = await db.EnsureRepositoryAsync(match.LocalName, cancellationToken);
         await MarkCachedAsync(db, repositoryId, match.Upstream.Name, cancellationToken);
-        await db.RecordBlobAsync(digest.ToString(), size, cancellationToken);
-        await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        // Stored before it is recorded (the same rule as a monolithic push): if the ledger had to wait for a sweep
+        // deleting this digest, the object may be gone, and the caller fetches it again.
+        if (await new BlobLedger(db).RecordAndLinkAsync(repositoryId, digest.ToString(), size, cancellationToken))
+            return await store.SizeAsync(digest, cancellationToken) == size;
         return true;
     }
 

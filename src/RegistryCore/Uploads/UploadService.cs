@@ -25,6 +25,7 @@ public sealed record UploadStatus(Guid Id, long Size);
 /// </summary>
 public sealed class UploadService(
     RegistryDbContext db,
+    BlobLedger ledger,
     IDbContextFactory<RegistryDbContext> contexts,
     BlobStore blobs,
     IBlobStorage storage,
@@ -104,6 +105,7 @@ public sealed class UploadService(
     {
         await using var claim = await UploadSessionClaim.AcquireAsync(contexts, time, Options, repository, id, cancellationToken);
         IStorageUpload? upload = null;
+        var finished = false;
         try
         {
             var session = await ReadSessionAsync(id, claim.Lost);
@@ -114,19 +116,35 @@ public sealed class UploadService(
             if (actual != digest)
                 throw new RegistryException(RegistryError.DigestInvalid, $"uploaded content has digest {actual}, not {digest}");
 
-            // Publishing (an fsync and rename, or a put of the parts on an object store) happens outside the write
-            // transaction. A blob that was already stored is not written again.
-            var published = false;
-            if (await blobs.SizeAsync(digest, claim.Lost) is null)
+            // Recorded and linked first, with the session's claim-fenced removal in the same ledger transaction (the
+            // ledger waits out a sweep deleting this digest), so garbage collection keeps the blob from here on; then
+            // published. No storage I/O inside the ledger's lock (docs/gc.md).
+            var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
+            var token = claim.Token;
+            await ledger.RecordAndLinkAsync(repositoryId, digest.ToString(), size, async ct =>
             {
-                await blobs.CommitAsync(upload, digest, claim.Lost);
-                published = true;
-            }
-            published = await RecordBlobAsync(repository, digest, size, claim, upload, published, cancellationToken);
+                if (await db.UploadSessions.Where(s => s.Id == claim.SessionId && s.ClaimToken == token).ExecuteDeleteAsync(ct) == 0)
+                    throw new RegistryException(RegistryError.BlobUploadUnknown, "the upload session was cancelled");
+            }, cancellationToken);
+            // The session row is gone: the claim has nothing left to renew, and a failure from here on is this
+            // request's own error, not a lost session.
             await claim.FinishedAsync();
-            if (!published) await upload.AbortAsync(CancellationToken.None);
+            finished = true;
+            // Publishing (an fsync and rename, or a put of the parts on an object store). A blob that was already
+            // stored is not written again; its staged bytes go.
+            if (await blobs.SizeAsync(digest, cancellationToken) is null)
+                await blobs.CommitAsync(upload, digest, cancellationToken);
+            else
+                await upload.AbortAsync(CancellationToken.None);
             events.Publish(new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size });
             return size;
+        }
+        catch (Exception) when (finished)
+        {
+            // Recorded but not published: the row describes nothing and garbage collection drops it; the staged
+            // bytes, named by no session any more, go now.
+            if (upload is not null) await upload.AbortAsync(CancellationToken.None);
+            throw;
         }
         catch (Exception e)
         {
@@ -156,18 +174,12 @@ public sealed class UploadService(
     {
         var size = await blobs.WriteAsync(body, digest, contentLength, cancellationToken);
         metrics.BytesReceived(size);
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
-        {
-            // A file written just now is inside garbage collection's grace period. Checked again under the write lock,
-            // where a sweep deletes (docs/gc.md): should one have taken it anyway, refuse rather than record a blob
-            // that is not there.
-            if (await blobs.SizeAsync(digest, cancellationToken) is null)
-                throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
-            var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
-            await db.RecordBlobAsync(digest.ToString(), size, cancellationToken);
-            await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
+        // Published before it is recorded: should a sweep have been deleting this digest meanwhile, the ledger waited
+        // for it, and the object may be gone; refuse rather than acknowledge a blob that is not there (docs/gc.md).
+        var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
+        if (await ledger.RecordAndLinkAsync(repositoryId, digest.ToString(), size, cancellationToken)
+            && await blobs.SizeAsync(digest, cancellationToken) is null)
+            throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
         events.Publish(new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size });
         return size;
     }
@@ -177,35 +189,6 @@ public sealed class UploadService(
         caller.User is { Length: > 0 } user ? "user:" + user
         : caller.Address is { Length: > 0 } address ? "address:" + address
         : "anonymous";
-
-    /// <summary>
-    /// Records the blob, links it and removes the session in one transaction. The session's removal is fenced by the
-    /// claim: when the session was cancelled meanwhile, nothing is recorded (the published object, linked nowhere, is
-    /// garbage collection's to reclaim unless another upload records it).
-    /// </summary>
-    /// <returns>Whether this upload was published (false: the blob was stored already, the staged bytes can go).</returns>
-    private async Task<bool> RecordBlobAsync(string repository, Digest digest, long size, UploadSessionClaim claim, IStorageUpload upload, bool published,
-        CancellationToken cancellationToken)
-    {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // Checked again under the write lock, where a garbage collection sweep deletes (docs/gc.md). A blob that was
-        // stored already but swept meanwhile is published from this upload after all.
-        if (await blobs.SizeAsync(digest, cancellationToken) is null)
-        {
-            if (published)
-                throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
-            await blobs.CommitAsync(upload, digest, cancellationToken);
-            published = true;
-        }
-        var token = claim.Token;
-        if (await db.UploadSessions.Where(s => s.Id == claim.SessionId && s.ClaimToken == token).ExecuteDeleteAsync(cancellationToken) == 0)
-            throw new RegistryException(RegistryError.BlobUploadUnknown, "the upload session was cancelled");
-        var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
-        await db.RecordBlobAsync(digest.ToString(), size, cancellationToken);
-        await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return published;
-    }
 
     private async Task<long> AppendChunkAsync(IStorageUpload upload, UploadSessionClaim claim, long acknowledged, Stream body, ContentRange? range,
         long? contentLength, bool checkpoint)

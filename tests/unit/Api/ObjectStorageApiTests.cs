@@ -104,8 +104,13 @@ public abstract class ObjectStorageApiTests
     {
         var storage = await StorageArgumentsAsync();
         var first = await StartAsync(storage);
-        // The second instance shares the store and the metadata database, as instances behind a load balancer do.
-        var second = new RegistryTestHost { StorageSettings = storage, Settings = ["--Wharf:DataDirectory=" + Path.Combine(first.RootDirectory, "wharf")] };
+        // The second instance shares the store and the metadata database, as instances behind a load balancer do (on
+        // PostgreSQL, the first host's database; on SQLite, its data directory).
+        var second = new RegistryTestHost
+        {
+            StorageSettings = storage,
+            Settings = ["--Wharf:DataDirectory=" + Path.Combine(first.RootDirectory, "wharf"), .. first.Database.HostSettings],
+        };
         await second.InitializeAsync();
         try
         {

@@ -16,6 +16,7 @@ namespace Wharf.Tests.Unit.Api;
 public sealed class RegistryTestHost : IAsyncLifetime, IAsyncDisposable
 {
     private WebApplication? _app;
+    private TestDatabase? _database;
 
     /// <summary>storage.delete.enabled; set before <see cref="InitializeAsync"/>.</summary>
     public bool DeleteEnabled { get; init; } = true;
@@ -27,6 +28,9 @@ public sealed class RegistryTestHost : IAsyncLifetime, IAsyncDisposable
     /// </summary>
     public string AuthMode { get; init; } = "none";
 
+    /// <summary>SQLite whatever this run of the suite uses (for tests of moving from SQLite).</summary>
+    public bool ForceSqlite { get; init; }
+
     /// <summary>More settings, as <c>--key=value</c> arguments (e.g. <c>--Wharf:GarbageCollection:GracePeriod=00:00:02</c>).</summary>
     public IReadOnlyList<string> Settings { get; init; } = [];
 
@@ -34,6 +38,9 @@ public sealed class RegistryTestHost : IAsyncLifetime, IAsyncDisposable
     public Action<WebApplicationBuilder>? Configure { get; init; }
 
     public string RootDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "wharf-api-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>The database this host runs on (SQLite, or its own PostgreSQL database in the PostgreSQL run).</summary>
+    public TestDatabase Database => _database ?? throw new InvalidOperationException("the host is not started");
 
     /// <summary>Leave the root directory in place at dispose (a test that restarts Wharf on the same state).</summary>
     public bool KeepDirectory { get; init; }
@@ -72,9 +79,11 @@ public sealed class RegistryTestHost : IAsyncLifetime, IAsyncDisposable
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(RootDirectory);
+        _database = ForceSqlite ? TestDatabase.Sqlite : await TestDatabase.ForThisRunAsync(KeepDirectory ? RootDirectory : null);
         string[] args =
         [
-.. StorageSettings ?? ["--registry:storage:filesystem:rootdirectory=" + RootDirectory],
+            .. _database.HostSettings,
+            .. StorageSettings ?? ["--registry:storage:filesystem:rootdirectory=" + RootDirectory],
             .. (StorageSettings is null ? [] : new[] { "--Wharf:DataDirectory=" + Path.Combine(RootDirectory, "wharf") }),
             "--registry:storage:delete:enabled=" + (DeleteEnabled ? "true" : "false"),
             .. (AuthMode.Length > 0 ? ["--Wharf:Auth:Mode=" + AuthMode] : Array.Empty<string>()),
@@ -100,6 +109,8 @@ public sealed class RegistryTestHost : IAsyncLifetime, IAsyncDisposable
             await _app.DisposeAsync();
         }
         SqliteConnection.ClearAllPools();
+        // A kept directory keeps its database too (a test that restarts Wharf on the same state).
+        if (_database is not null && !KeepDirectory) await _database.DisposeAsync();
         if (KeepDirectory) return;
         try
         {

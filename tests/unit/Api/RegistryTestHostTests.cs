@@ -16,7 +16,9 @@ public sealed class RegistryTestHostTests
         var options = scope.Host.Services.GetRequiredService<IOptions<RegistryOptions>>().Value;
         Assert.Equal(scope.Host.RootDirectory, options.RootDirectory);
         Assert.True(options.DeleteEnabled);
-        Assert.True(File.Exists(Path.Combine(scope.Host.RootDirectory, "wharf", "registry.db")));
+        Assert.Equal(scope.Host.Database.IsPostgreSql, options.Database.IsPostgreSql);
+        // On SQLite the metadata is a file in the data directory; on PostgreSQL no such file is made.
+        Assert.Equal(!scope.Host.Database.IsPostgreSql, File.Exists(Path.Combine(scope.Host.RootDirectory, "wharf", "registry.db")));
 
         using var client = scope.Host.CreateClient();
         var digest = await client.PushBlobAsync("smoke/test", TestContent.Layer("smoke"));

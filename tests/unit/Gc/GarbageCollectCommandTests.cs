@@ -27,7 +27,7 @@ public sealed partial class GarbageCollectCommandTests : IAsyncLifetime
     private async Task<(int Exit, string[] Lines)> RunAsync(params string[] flags)
     {
         var output = new StringWriter();
-        var exit = await GarbageCollectCommand.RunAsync(["--registry:storage:filesystem:rootdirectory=" + _host.RootDirectory, NoGrace], null, flags, output,
+        var exit = await GarbageCollectCommand.RunAsync(["--registry:storage:filesystem:rootdirectory=" + _host.RootDirectory, NoGrace, .. _host.Database.HostSettings], null, flags, output,
             b => b.Environment.ApplicationName = typeof(WharfHost).Assembly.GetName().Name!); // as the test host does: the portal's assets are wharf's
 
         return (exit, output.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToArray());

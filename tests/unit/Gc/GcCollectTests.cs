@@ -252,18 +252,20 @@ public sealed class GcCollectTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Sqlite_write_transactions_exclude_each_other()
+    public async Task Ledger_transactions_on_one_digest_exclude_each_other()
     {
-        // The online argument (docs/gc.md) rests on this: a transaction begun through EF Core holds the write lock
-        // from its start, so a sweep batch and a push's check-and-record never interleave.
+        // The online argument (docs/gc.md) rests on this: a ledger transaction on a digest (SQLite: BEGIN IMMEDIATE,
+        // the one write lock; PostgreSQL: an advisory lock on the digest) excludes every other one on that digest, so a
+        // sweep step and a writer's check-and-record never interleave.
+        const string digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         await using var scope1 = _host.Services.CreateAsyncScope();
         await using var scope2 = _host.Services.CreateAsyncScope();
-        var db1 = scope1.ServiceProvider.GetRequiredService<RegistryDbContext>();
-        var db2 = scope2.ServiceProvider.GetRequiredService<RegistryDbContext>();
-        await using var first = await db1.Database.BeginTransactionAsync();
+        var ledger1 = scope1.ServiceProvider.GetRequiredService<BlobLedger>();
+        var ledger2 = scope2.ServiceProvider.GetRequiredService<BlobLedger>();
+        await using var first = await ledger1.LockAsync([digest, "sha256:" + new string('f', 64)], CancellationToken.None);
         var second = Task.Run(async () =>
         {
-            await using var t = await db2.Database.BeginTransactionAsync();
+            await using var t = await ledger2.LockAsync([digest], CancellationToken.None);
             return DateTime.UtcNow;
         });
         await Task.Delay(500);

@@ -53,7 +53,8 @@ public sealed class MigrationSchemaTests : IDisposable
                          r => $"  foreign key {r["from"]} -> {r["table"]}({r["to"]}) on update {r["on_update"]} on delete {r["on_delete"]}")
                          .Order(StringComparer.Ordinal))
                 schema.AppendLine(key);
-            schema.AppendLine(sql);
+            // Whitespace normalised: a column added by ALTER TABLE is stored as ",\n"…, one made by CREATE TABLE as ",\n    "….
+            schema.AppendLine(System.Text.RegularExpressions.Regex.Replace(System.Text.RegularExpressions.Regex.Replace(sql, @"\s*,\s*", ", "), @"\s+", " ").Replace(" )", ")").Replace("( ", "("));
         }
         return schema.ToString();
     }

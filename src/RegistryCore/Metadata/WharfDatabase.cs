@@ -1,0 +1,28 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Wharf.Registry.Configuration;
+
+namespace Wharf.Registry.Metadata;
+
+/// <summary>
+/// Points a context (the registry's or the portal's) at the configured database. On PostgreSQL both contexts share
+/// one database, so each keeps its own migrations assembly and its own history table.
+/// </summary>
+public static class WharfDatabase
+{
+    public const string RegistryPostgreSqlMigrations = "Wharf.RegistryCore.PostgreSql";
+    public const string RegistryHistoryTable = "__RegistryMigrationsHistory";
+
+    public static DbContextOptionsBuilder UseWharfDatabase(this DbContextOptionsBuilder builder, DatabaseSettings settings, string sqliteFile,
+        string postgreSqlMigrationsAssembly, string postgreSqlHistoryTable)
+    {
+        if (settings.IsPostgreSql)
+            return builder.UseNpgsql(settings.ConnectionString, o => o.MigrationsAssembly(postgreSqlMigrationsAssembly).MigrationsHistoryTable(postgreSqlHistoryTable));
+        var connection = new SqliteConnectionStringBuilder { DataSource = sqliteFile, DefaultTimeout = 60, Pooling = true }.ToString();
+        return builder.UseSqlite(connection);
+    }
+
+    /// <summary>The registry metadata's context options for these settings.</summary>
+    public static DbContextOptionsBuilder UseRegistryDatabase(this DbContextOptionsBuilder builder, DatabaseSettings settings, string dataDirectory) =>
+        builder.UseWharfDatabase(settings, Path.Combine(dataDirectory, "registry.db"), RegistryPostgreSqlMigrations, RegistryHistoryTable);
+}
