@@ -38,7 +38,8 @@ public sealed class EmulatorProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("\"$0\" \"$@\" & child=$!; trap 'kill $child 2>/dev/null; wait $child; rm -rf \"$WHARF_EMULATOR_DIRECTORY\"' EXIT INT TERM; " +
+        // SIGKILL, not SIGTERM: Azurite ignores SIGTERM, and the shell would wait for it for ever.
+        start.ArgumentList.Add("\"$0\" \"$@\" & child=$!; trap 'kill -9 $child 2>/dev/null; wait $child 2>/dev/null; rm -rf \"$WHARF_EMULATOR_DIRECTORY\"' EXIT INT TERM; " +
                                "while kill -0 \"$WHARF_TEST_PARENT\" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done");
         start.ArgumentList.Add(executable);
         foreach (var argument in arguments(directory, port).Split(' ', StringSplitOptions.RemoveEmptyEntries)) start.ArgumentList.Add(argument);
