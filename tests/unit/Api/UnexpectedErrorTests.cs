@@ -31,7 +31,7 @@ public sealed class UnexpectedErrorTests : IAsyncLifetime
         using var client = _host.CreateClient();
         await client.PushBlobAsync("team/app", [1, 2, 3]);
         await using (var scope = _host.Services.CreateAsyncScope())
-            await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().Database.ExecuteSqlRawAsync("DROP TABLE Tags");
+            await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().Database.ExecuteSqlRawAsync("DROP TABLE \"Tags\"");
 
         using var response = await client.GetAsync("/v2/team/app/tags/list");
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
@@ -44,6 +44,7 @@ public sealed class UnexpectedErrorTests : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty(id));
         Assert.Contains(id, error.GetProperty("message").GetString());
         Assert.DoesNotContain("Tags", body);
-        Assert.Contains(_log, line => line.Contains(id!) && line.Contains("SqliteException"));
+        var providerError = _host.Database.IsPostgreSql ? "PostgresException" : "SqliteException";
+        Assert.Contains(_log, line => line.Contains(id!) && line.Contains(providerError));
     }
 }
