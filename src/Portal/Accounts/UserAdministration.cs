@@ -24,9 +24,10 @@ public sealed record UserChangeResult(bool Succeeded, IReadOnlyList<string> Erro
 /// </summary>
 public sealed class UserAdministration(UserManager<PortalUser> users, PortalDbContext roles, AdminGate gate, AuditLog audit, UserRecovery recovery, PasswordVerifier passwords)
 {
-    /// <summary>One page of the users, sorted and searched in the database (the role is joined there too).</summary>
-    public async Task<Page<UserSummary>> ListAsync(ListRequest request, CancellationToken cancellationToken)
+    /// <summary>One page of the users, sorted and searched in the database (the role is joined there too); none for a non-Admin.</summary>
+    public async Task<Page<UserSummary>> ListAsync(ClaimsPrincipal actor, ListRequest request, CancellationToken cancellationToken)
     {
+        if (!await gate.IsAdminNowAsync(actor, cancellationToken)) return new Page<UserSummary>([], 0);
         var rows = users.Users.AsNoTracking().Select(u => new
         {
             u.Id,

@@ -14,7 +14,7 @@ public static class UsersCommand
         var name = words.ElementAtOrDefault(2);
         if (verb == "list")
         {
-            await foreach (var u in ListRequest.AllAsync(r => users.ListAsync(r, CancellationToken.None)))
+            await foreach (var u in ListRequest.AllAsync(r => users.ListAsync(actor, r, CancellationToken.None)))
                 Console.WriteLine($"{u.UserName}\t{u.Role}\t{(u.Disabled ? "disabled" : u.LockedOut ? "locked out" : "active")}");
             return 0;
         }

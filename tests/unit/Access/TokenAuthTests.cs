@@ -221,9 +221,9 @@ public sealed class TokenAuthTests : IAsyncLifetime
         var alices = await _wharf.CreateAccessTokenAsync("alice", RepositoryActions.Pull);
         var refused = await _wharf.AsUserAsync("mallory", (sp, p) => sp.GetRequiredService<AccessTokens>().RevokeAsync(p, alices.Token.Id, default));
         Assert.False(refused.Succeeded);
-        Assert.Empty(await _wharf.AsUserAsync("mallory", (sp, p) => sp.GetRequiredService<AccessTokens>().ListAllAsync(p, Everything, default)).Items);
-        Assert.Empty(await _wharf.AsUserAsync("mallory", (sp, p) => sp.GetRequiredService<AccessTokens>().ListOwnAsync(p, Everything, default)).Items);
-        Assert.Single(await _wharf.AsUserAsync(AccessHost.AdminUser, (sp, p) => sp.GetRequiredService<AccessTokens>().ListAllAsync(p, Everything, default)).Items);
+        Assert.Empty((await _wharf.AsUserAsync("mallory", (sp, p) => sp.GetRequiredService<AccessTokens>().ListAllAsync(p, Everything, default))).Items);
+        Assert.Empty((await _wharf.AsUserAsync("mallory", (sp, p) => sp.GetRequiredService<AccessTokens>().ListOwnAsync(p, Everything, default))).Items);
+        Assert.Single((await _wharf.AsUserAsync(AccessHost.AdminUser, (sp, p) => sp.GetRequiredService<AccessTokens>().ListAllAsync(p, Everything, default))).Items);
         var own = (await _wharf.AsUserAsync("alice", (sp, p) => sp.GetRequiredService<AccessTokens>().ListOwnAsync(p, Everything, default))).Items;
         Assert.Equal("active", Assert.Single(own).State(DateTime.UtcNow));
         Assert.DoesNotContain(alices.Secret, own[0].Hint.TrimEnd('…') + "x");
