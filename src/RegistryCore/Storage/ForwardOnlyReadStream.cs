@@ -4,7 +4,7 @@ namespace Wharf.Registry.Storage;
 /// The base of Wharf's read-only, forward-only stream wrappers: a derived stream implements the asynchronous read
 /// (and the synchronous one when it is used synchronously); seeking, writing and the byte-array overloads are here once.
 /// </summary>
-internal abstract class ForwardOnlyReadStream : Stream
+public abstract class ForwardOnlyReadStream : Stream
 {
     public abstract override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
 

@@ -93,7 +93,7 @@ public sealed class AzureBlobStorage : IBlobStorage
         var buffer = ArrayPool<byte>.Shared.Rent(_options.ChunkSize);
         try
         {
-            var filled = await FillAsync(content, buffer, _options.ChunkSize, cancellationToken);
+            var filled = await StreamFill.FillAsync(content, buffer, _options.ChunkSize, cancellationToken);
             if (filled < _options.ChunkSize)
             {
                 // Fits in one block: one Put Blob, which stages nothing (the stream has ended, so it was read whole).
@@ -180,14 +180,6 @@ public sealed class AzureBlobStorage : IBlobStorage
     {
         await _created.Value;
         await Objects.PendingWrites.PurgeAsync(this, startedBefore, async write => await DiscardUncommittedBlocksAsync(await BlobAsync(write.Key)), cancellationToken);
-    }
-
-    private static async Task<int> FillAsync(Stream content, byte[] buffer, int count, CancellationToken cancellationToken)
-    {
-        var filled = 0;
-        int read;
-        while (filled < count && (read = await content.ReadAsync(buffer.AsMemory(filled, count - filled), cancellationToken)) > 0) filled += read;
-        return filled;
     }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken) =>

@@ -111,7 +111,7 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
         var buffer = ArrayPool<byte>.Shared.Rent(chunk);
         try
         {
-            var filled = await FillAsync(content, buffer, chunk, cancellationToken);
+            var filled = await StreamFill.FillAsync(content, buffer, chunk, cancellationToken);
             if (filled < chunk)
             {
                 // Fits in one part: one PutObject (the stream has ended, so it was read whole and without error).
@@ -172,7 +172,7 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
                 parts.Add(new PartETag(number, response.ETag));
                 total += filled;
                 if (filled < chunk) break;
-                filled = await FillAsync(content, buffer, chunk, cancellationToken);
+                filled = await StreamFill.FillAsync(content, buffer, chunk, cancellationToken);
             }
             await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
@@ -254,14 +254,6 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
         if (_options.StorageClass != "NONE") put.StorageClass = S3StorageClass.FindValue(_options.StorageClass);
     }
 
-    private static async Task<int> FillAsync(Stream content, byte[] buffer, int count, CancellationToken cancellationToken)
-    {
-        var filled = 0;
-        int read;
-        while (filled < count && (read = await content.ReadAsync(buffer.AsMemory(filled, count - filled), cancellationToken)) > 0) filled += read;
-        return filled;
-    }
-
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
         _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = ObjectKey(key) }, cancellationToken);
 
@@ -319,22 +311,13 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
     public void Dispose() => _client.Dispose();
 
     /// <summary>A GET's body that disposes the response (and so its connection) with the stream.</summary>
-    private sealed class ResponseStream(GetObjectResponse response) : Stream
+    private sealed class ResponseStream(GetObjectResponse response) : ForwardOnlyReadStream
     {
         private readonly Stream _inner = response.ResponseStream;
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.ReadAsync(buffer, offset, count, cancellationToken);
         public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
         public override long Length => response.ContentLength;
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
