@@ -228,9 +228,10 @@ public abstract class ObjectStorageTests : IAsyncLifetime
             wharf.Environment["REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_AGE"] = "1s";
             await wharf.StartAsync();
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            while ((await _store.KeysAsync("docker/registry/v2/_wharf/writes/")).Count > 0)
+            // The refusal is logged once the purge has gone through every record.
+            while ((await _store.KeysAsync("docker/registry/v2/_wharf/writes/")).Count > 0
+                   || (_store is S3Store && !wharf.Log.Contains("does not implement AbortMultipartUpload")))
                 await Task.Delay(100, timeout.Token);
-            if (_store is S3Store) Assert.Contains("does not implement AbortMultipartUpload", wharf.Log);
             await AssertBlobServedAsync(http, "big/upload", digest, length);
         }
     }
