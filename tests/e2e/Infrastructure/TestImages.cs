@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Xunit;
 
 namespace Wharf.Tests.E2E.Infrastructure;
 
@@ -28,7 +27,8 @@ public static class TestImages
         foreach (var blob in new[] { layer, config })
         {
             using var pushed = await PushBlobAsync(http, repository, blob);
-            Assert.True(pushed.StatusCode == HttpStatusCode.Created, $"{(int)pushed.StatusCode} {await pushed.Content.ReadAsStringAsync()}");
+            if (pushed.StatusCode != HttpStatusCode.Created)
+                throw new InvalidOperationException($"pushing a blob answered {(int)pushed.StatusCode} {await pushed.Content.ReadAsStringAsync()}");
         }
         var manifest = JsonSerializer.SerializeToUtf8Bytes(new
         {
@@ -40,7 +40,8 @@ public static class TestImages
         using var content = new ByteArrayContent(manifest);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
         using var response = await http.Client.PutAsync($"/v2/{repository}/manifests/{tag}", content);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        if (response.StatusCode != HttpStatusCode.Created)
+            throw new InvalidOperationException($"pushing the manifest answered {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return RegistryHttp.Sha256(manifest);
     }
 }
