@@ -17,7 +17,8 @@ public sealed record ExternalTokenCheck(TokenClaims? Claims, string? Failure)
 /// <summary>
 /// Verifies bearer tokens of an external token server the way distribution's <c>auth.token</c> does: the signing
 /// key comes from the header's <c>x5c</c> chain, which must lead to a certificate of the root bundle, or else from
-/// its <c>kid</c>, which must be the libtrust key id of a bundle certificate's key; then the signature (RS256/384/512
+/// its <c>jwk</c> (with a chain of its own, or a bundle key), or else from its <c>kid</c>, which must be the libtrust
+/// key id of a bundle certificate's key; then the signature (RS256/384/512
 /// or ES256/384/512), <c>iss</c>, <c>aud</c>, <c>exp</c> and <c>nbf</c> (with distribution's 60 s leeway) are checked
 /// with Microsoft.IdentityModel. The <c>access</c> claim is returned for the authorizer to match against the request.
 /// </summary>
@@ -101,18 +102,71 @@ public sealed class ExternalTokenVerifier
         return new ExternalTokenCheck(claims, null);
     }
 
-    /// <summary>The key that signed the token, if the bundle vouches for it (distribution's order: x5c, then kid).</summary>
+    /// <summary>The key that signed the token, if the bundle vouches for it (distribution's order: x5c, jwk, kid).</summary>
     private (SecurityKey? Key, string? Failure) SigningKey(JsonWebToken jwt)
     {
         if (jwt.TryGetHeaderValue<string[]>("x5c", out var chain) && chain is { Length: > 0 })
             return VerifyChain(chain);
+        if (HeaderJwk(jwt) is { } jwk)
+            return VerifyJwk(jwk);
         if (jwt.Kid is { Length: > 0 } kid)
             return _trustedKeys.TryGetValue(kid, out var certificate)
                 ? (KeyOf(certificate), null)
                 : (null, $"token signed by untrusted key with ID '{kid}'");
-        // A bare jwk header is refused: a key the token brings itself proves nothing without a chain (distribution
-        // accepts one only when it is also a bundle key, which kid covers).
-        return (null, "token names no signing key (x5c or kid)");
+        return (null, "token names no signing key (x5c, jwk or kid)");
+    }
+
+    /// <summary>
+    /// A <c>jwk</c> header is trusted as distribution trusts it: with its own <c>x5c</c>, that chain must lead to the
+    /// bundle and its leaf hold the same key; without, the key must be one of the bundle's.
+    /// </summary>
+    private (SecurityKey? Key, string? Failure) VerifyJwk(JsonWebKey jwk)
+    {
+        byte[] spki;
+        try
+        {
+            spki = SubjectPublicKeyInfo(jwk) ?? throw new FormatException();
+        }
+        catch (Exception e) when (e is FormatException or CryptographicException or ArgumentException)
+        {
+            return (null, "token's jwk is not an RSA or EC public key");
+        }
+        var id = LibtrustKeyId(spki);
+        if (jwk.X5c.Count == 0)
+            return _trustedKeys.TryGetValue(id, out var certificate) ? (KeyOf(certificate), null) : (null, "token's jwk is not a key of auth.token.rootcertbundle");
+        var (key, failure) = VerifyChain(jwk.X5c.ToArray());
+        if (key is null) return (null, failure);
+        var leaf = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(jwk.X5c[0]));
+        using (leaf)
+            return LibtrustKeyId(leaf.PublicKey.ExportSubjectPublicKeyInfo()) == id ? (key, null) : (null, "token's jwk is not the key of its certificate");
+    }
+
+    private static JsonWebKey? HeaderJwk(JsonWebToken jwt)
+    {
+        using var header = JsonDocument.Parse(Base64UrlEncoder.Decode(jwt.EncodedHeader));
+        return header.RootElement.TryGetProperty("jwk", out var jwk) && jwk.ValueKind == JsonValueKind.Object ? new JsonWebKey(jwk.GetRawText()) : null;
+    }
+
+    private static byte[]? SubjectPublicKeyInfo(JsonWebKey jwk)
+    {
+        if (jwk.Kty == JsonWebAlgorithmsKeyTypes.EllipticCurve)
+        {
+            var curve = jwk.Crv switch
+            {
+                "P-256" => ECCurve.NamedCurves.nistP256,
+                "P-384" => ECCurve.NamedCurves.nistP384,
+                "P-521" => ECCurve.NamedCurves.nistP521,
+                _ => throw new FormatException(),
+            };
+            using var ec = ECDsa.Create(new ECParameters { Curve = curve, Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(jwk.X), Y = Base64UrlEncoder.DecodeBytes(jwk.Y) } });
+            return ec.ExportSubjectPublicKeyInfo();
+        }
+        if (jwk.Kty == JsonWebAlgorithmsKeyTypes.RSA)
+        {
+            using var rsa = RSA.Create(new RSAParameters { Modulus = Base64UrlEncoder.DecodeBytes(jwk.N), Exponent = Base64UrlEncoder.DecodeBytes(jwk.E) });
+            return rsa.ExportSubjectPublicKeyInfo();
+        }
+        return null;
     }
 
     private (SecurityKey? Key, string? Failure) VerifyChain(string[] x5c)

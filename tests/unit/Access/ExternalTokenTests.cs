@@ -44,6 +44,14 @@ public sealed class TokenSigner : IDisposable
         var signingKey = new ECDsaSecurityKey(key ?? SigningKey);
         if (header == "x5c") headers["x5c"] = new[] { Convert.ToBase64String((leaf ?? Leaf).RawData) };
         if (header == "kid") signingKey.KeyId = ExternalTokenVerifier.LibtrustKeyId((key ?? SigningKey).ExportSubjectPublicKeyInfo());
+        if (header == "jwk")
+        {
+            var p = (key ?? SigningKey).ExportParameters(false);
+            headers["jwk"] = new Dictionary<string, object>
+            {
+                ["kty"] = "EC", ["crv"] = "P-256", ["x"] = Base64UrlEncoder.Encode(p.Q.X), ["y"] = Base64UrlEncoder.Encode(p.Q.Y),
+            };
+        }
         var scopes = access.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s =>
         {
             var parts = s.Split(':');
@@ -108,6 +116,15 @@ public sealed class ExternalTokenTests : IDisposable
         var caKey = _signer.Ca.GetECDsaPrivateKey()!;
         var check = await Verifier().VerifyAsync(_signer.Token(header: "kid", key: caKey));
         Assert.Null(check.Failure);
+    }
+
+    [Fact]
+    public async Task A_jwk_header_with_a_bundle_key_is_accepted_and_one_with_a_stranger_key_refused()
+    {
+        var caKey = _signer.Ca.GetECDsaPrivateKey()!;
+        Assert.Null((await Verifier().VerifyAsync(_signer.Token(header: "jwk", key: caKey))).Failure);
+        // The signing certificate's key is not a bundle key itself (only its CA is): a bare jwk of it proves nothing.
+        Assert.Contains("not a key of auth.token.rootcertbundle", (await Verifier().VerifyAsync(_signer.Token(header: "jwk"))).Failure);
     }
 
     [Fact]
