@@ -26,11 +26,14 @@ public sealed class DockerDaemon : IAsyncDisposable
     public string Socket => _dir.Combine("exec", "docker.sock");
     public string Directory => _dir.Path;
 
-    public static Task<DockerDaemon> StartAsync(string daemonJson = "{}") => StartAsync(daemonJson, isolated: true);
+    public static Task<DockerDaemon> StartAsync(string daemonJson = "{}") => StartAsync(_ => daemonJson, isolated: true);
 
-    public static Task<DockerDaemon> StartOnHostNetworkAsync(string daemonJson = "{}") => StartAsync(daemonJson, isolated: false);
+    /// <summary>Starts a daemon whose daemon.json may name its own <see cref="Address"/> (e.g. in insecure-registries).</summary>
+    public static Task<DockerDaemon> StartAsync(Func<string, string> daemonJsonForAddress) => StartAsync(daemonJsonForAddress, isolated: true);
 
-    private static async Task<DockerDaemon> StartAsync(string daemonJson, bool isolated)
+    public static Task<DockerDaemon> StartOnHostNetworkAsync(string daemonJson = "{}") => StartAsync(_ => daemonJson, isolated: false);
+
+    private static async Task<DockerDaemon> StartAsync(Func<string, string> daemonJsonForAddress, bool isolated)
     {
         ExternalTool.Require("dockerd");
         ExternalTool.Require("docker");
@@ -45,7 +48,7 @@ public sealed class DockerDaemon : IAsyncDisposable
                 await daemon.IpAsync("-n", daemon.Namespace, "link", "set", "lo", "up");
                 await daemon.IpAsync("-n", daemon.Namespace, "addr", "add", daemon.Address + "/32", "dev", "lo");
             }
-            await File.WriteAllTextAsync(daemon._dir.Combine("daemon.json"), daemonJson);
+            await File.WriteAllTextAsync(daemon._dir.Combine("daemon.json"), daemonJsonForAddress(daemon.Address));
             daemon.Start("dockerd", "--storage-driver", "vfs", "--iptables=false", "--bridge=none",
                 "--data-root", daemon._dir.Combine("root"), "--exec-root", daemon._dir.Combine("exec"),
                 "--pidfile", daemon._dir.Combine("exec", "dockerd.pid"), "-H", "unix://" + daemon.Socket,
