@@ -227,6 +227,26 @@ public sealed class ExternalTokenTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Autoredirect_makes_the_realm_auth_token_on_the_host_the_client_used()
+    {
+        await using var wharf = new RegistryTestHost
+        {
+            AuthMode = "",
+            Settings =
+            [
+                "--registry:auth:token:realm=https://auth.example.com/token",
+                "--registry:auth:token:service=" + TokenSigner.Service,
+                "--registry:auth:token:issuer=" + TokenSigner.Issuer,
+                "--registry:auth:token:rootcertbundle=" + _bundle,
+                "--registry:auth:token:autoredirect=true",
+            ],
+        };
+        await wharf.InitializeAsync();
+        using var response = await wharf.CreateClient().GetAsync("/v2/");
+        Assert.Equal($"Bearer realm=\"http://localhost/auth/token\",service=\"{TokenSigner.Service}\"", response.Headers.WwwAuthenticate.ToString());
+    }
+
     [Theory]
     [InlineData("realm")]
     [InlineData("service")]
