@@ -21,7 +21,7 @@ public sealed partial class RegistryDatabaseInitializer(RegistryDbContext db, Di
         if (!importDistributionData || await db.Repositories.AnyAsync(cancellationToken)) return;
         if (!await importer.HasDistributionTreeAsync(cancellationToken)) return;
         LogImporting(logger);
-        await importer.ImportAsync(cancellationToken);
+        await importer.ImportAsync(merge: false, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The metadata database is empty and the store holds a registry:2 repositories tree: importing it")]
