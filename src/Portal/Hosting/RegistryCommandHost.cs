@@ -15,7 +15,7 @@ namespace Wharf.Portal.Hosting;
 /// starts in a fraction of a second and prints nothing about the portal. Nothing is started: the command resolves
 /// the services it needs and the process ends with it.
 /// </summary>
-public sealed class RegistryCommandHost : IAsyncDisposable
+public sealed partial class RegistryCommandHost : IAsyncDisposable
 {
     private readonly IHost _host;
 
@@ -34,17 +34,18 @@ public sealed class RegistryCommandHost : IAsyncDisposable
             ((IConfigurationBuilder)builder.Configuration).Add(new DistributionYamlConfigurationSource(Path.GetFullPath(distributionConfigPath)));
         ((IConfigurationBuilder)builder.Configuration).Add(new DistributionEnvironmentConfigurationSource());
         builder.Configuration.AddCommandLine(args);
-        // A report on standard output, every log line on standard error; only warnings unless log.level asks for more.
+        // A report on standard output, every log line on standard error.
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [WharfLogging.StandardErrorKey] = "true" });
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         customize?.Invoke(builder);
 
-        ConfigurationFates.Review(builder.Configuration); // refused keys stop here, as they stop a server
+        var review = ConfigurationFates.Review(builder.Configuration); // refused keys stop here, as they stop a server
         var options = RegistryConfiguration.Bind(builder.Configuration);
-        if (string.IsNullOrEmpty(options.LogLevel))
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
         WharfLogging.Configure(builder, options);
+        // The report says what happened; info lines would repeat it. log.level debug (diagnosing) and error still apply.
+        if (options.LogLevel?.ToLowerInvariant() is not ("debug" or "error"))
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
 
         var services = builder.Services;
         services.AddDbContextFactory<PortalDbContext>(o => o.UsePortalDatabase(options));
@@ -52,8 +53,15 @@ public sealed class RegistryCommandHost : IAsyncDisposable
         services.AddSingleton<LoggingEventSink>();
         services.AddSingleton<IRegistryEventSink, AuditEventSink>();
         services.AddWharfRegistry(options);
-        return new RegistryCommandHost(builder.Build());
+        var host = builder.Build();
+        // A likely typo is worth a line on standard error; keys accepted and ignored are the server's to mention.
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<RegistryCommandHost>();
+        foreach (var key in review.Unknown) LogUnknownKey(logger, key);
+        return new RegistryCommandHost(host);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Configuration key '{Key}' is not one of distribution's configuration keys (a typo?); ignored")]
+    private static partial void LogUnknownKey(ILogger logger, string key);
 
     /// <summary>Brings the registry's database up to date (no import: the commands decide that themselves).</summary>
     public async Task MigrateAsync(CancellationToken cancellationToken)
