@@ -53,6 +53,7 @@ public static class RegistryServiceCollectionExtensions
         services.AddScoped<CatalogService>();
         services.AddScoped<ReferrersService>();
         services.AddScoped<DistributionImporter>();
+        services.AddScoped<DistributionExporter>();
         services.AddScoped<Browse.RegistryBrowser>();
         services.AddScoped<RegistryDatabaseInitializer>();
 
