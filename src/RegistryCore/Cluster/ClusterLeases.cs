@@ -36,24 +36,32 @@ public sealed class ClusterLeases(IOptions<RegistryOptions> options)
             : TryFile(Path.Combine(settings.ResolvedDataDirectory, "leases", name + ".lock"));
     }
 
+    /// <summary>Takes the lease, waiting up to <paramref name="wait"/> while someone holds it; null when the wait ran out.</summary>
+    public Task<IAsyncDisposable?> AcquireAsync(string name, TimeSpan wait, CancellationToken cancellationToken) =>
+        WaitAsync(LeaseClass, name, Path.Combine(options.Value.ResolvedDataDirectory, "leases", name + ".lock"), wait, cancellationToken);
+
     /// <summary>
     /// The lease for fetching <paramref name="name"/> (an upstream blob) from its upstream, waiting up to
     /// <paramref name="wait"/> while another instance holds it; null when the wait ran out. Its holder fetches; the
     /// others wait here and then find the blob in the store. A holder that dies frees it (see the class remarks).
     /// </summary>
-    public async Task<IAsyncDisposable?> AcquireFetchAsync(string name, TimeSpan wait, CancellationToken cancellationToken)
+    public Task<IAsyncDisposable?> AcquireFetchAsync(string name, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var bucket = (uint)Key(name) % FetchLockFiles;
+        return WaitAsync(FetchClass, name, Path.Combine(options.Value.ResolvedDataDirectory, "leases", "fetch", $"{bucket:x3}.lock"), wait, cancellationToken);
+    }
+
+    private async Task<IAsyncDisposable?> WaitAsync(int lockClass, string name, string lockFile, TimeSpan wait, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         if (settings.Database.IsPostgreSql)
-            return await PostgreSqlAsync(settings.Database.ConnectionString!, FetchClass, name, wait, cancellationToken);
+            return await PostgreSqlAsync(settings.Database.ConnectionString!, lockClass, name, wait, cancellationToken);
 
-        var bucket = (uint)Key(name) % FetchLockFiles;
-        var path = Path.Combine(settings.ResolvedDataDirectory, "leases", "fetch", $"{bucket:x3}.lock");
         var deadline = DateTime.UtcNow + wait;
         // flock(2) has no timed wait in .NET: poll, from every 20 ms up to every 500 ms (one host only, cheap).
         for (var pause = TimeSpan.FromMilliseconds(20); ; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMilliseconds(500).Ticks)))
         {
-            if (TryFile(path) is { } lease) return lease;
+            if (TryFile(lockFile) is { } lease) return lease;
             if (DateTime.UtcNow >= deadline) return null;
             await Task.Delay(pause, cancellationToken);
         }
