@@ -25,7 +25,7 @@ public sealed class GarbageCollectionConsole(
         await RunAsync("gc.collect", caller => collector.CollectAsync(previewRunId, caller, CancellationToken.None));
 
     public async Task<bool> CancelAsync() =>
-        await gate.AllowsAsync((await authentication.GetAuthenticationStateAsync()).User, "gc.cancel") && collector.Cancel();
+        await gate.AllowsAsync((await authentication.GetAuthenticationStateAsync()).User, "gc.cancel") && await collector.CancelAsync(CancellationToken.None);
 
     public Task<List<GcRunRecord>> HistoryAsync(int take) =>
         engine.RunAsync<GcReports, List<GcRunRecord>>(r => r.HistoryAsync(0, take, CancellationToken.None));

@@ -14,8 +14,12 @@ public sealed record ImportReport(int Repositories, int Manifests, int Tags, int
 /// share them.
 /// Every blob is hashed before it is recorded: a blob file whose bytes are not its digest's (damaged, replaced, or a
 /// link out of the store) is skipped and named in the log, never served as that digest.
+/// Per repository, storage is read first (verifying blobs, reading manifests and tag links), then its rows are written
+/// through <see cref="BlobLedger.RecordAllAsync"/>, in one ledger transaction on every digest it records, as any other
+/// writer's (docs/gc.md): an import beside a running garbage collection never records a blob the sweep is deleting.
 /// </summary>
-public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStorage storage, BlobStore store, ILogger<DistributionImporter> logger)
+public sealed partial class DistributionImporter(RegistryDbContext db, BlobLedger ledger, IBlobStorage storage, BlobStore store,
+    ILogger<DistributionImporter> logger)
 {
     private const long MaxManifestBytes = 16 * 1024 * 1024;
 
@@ -50,59 +54,82 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
 
     private async Task<RepositoryResult> ImportRepositoryAsync(DistributionRepository repository, CancellationToken cancellationToken)
     {
-        var name = repository.Name;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var repositoryId = await db.EnsureRepositoryAsync(name, cancellationToken);
-        int layers = 0, manifests = 0, tags = 0, skipped = 0;
+        while (true)
+        {
+            var found = await ReadRepositoryAsync(repository, cancellationToken);
+            var digests = found.Layers.Select(l => l.Digest).Concat(found.Manifests.Select(m => m.Digest)).Distinct(StringComparer.Ordinal).ToList();
+            var deleting = await ledger.RecordAllAsync(digests, ct => RecordAsync(repository.Name, found, ct), cancellationToken);
+            if (deleting.Count == 0) return new RepositoryResult(found.Manifests.Count, found.Tags.Count, found.Layers.Count, found.Skipped);
+            // A sweep was deleting some of these: their objects may be gone now, so they are verified again.
+            foreach (var digest in deleting) _verified.Remove(digest);
+            db.ChangeTracker.Clear();
+        }
+    }
 
+    private sealed record FoundManifest(string Digest, int Size, ParsedManifest Parsed);
+
+    private sealed record FoundRepository(List<(string Digest, long Size)> Layers, List<FoundManifest> Manifests, List<(string Tag, string Digest)> Tags, int Skipped);
+
+    /// <summary>The storage half of importing a repository: verified layers, readable manifests, tags that name one of them.</summary>
+    private async Task<FoundRepository> ReadRepositoryAsync(DistributionRepository repository, CancellationToken cancellationToken)
+    {
+        var skipped = 0;
+        var layers = new List<(string, long)>();
         foreach (var digest in await ReadLinksAsync(repository.LayerLinks, cancellationToken))
         {
-            var size = await BlobSizeAsync(digest, cancellationToken);
-            if (size is null) { skipped++; continue; }
-            await db.RecordBlobAsync(digest.ToString(), size.Value, cancellationToken);
-            await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
-            layers++;
-        }
-
-        var imported = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var digest in await ReadLinksAsync(repository.RevisionLinks, cancellationToken))
-        {
-            if (await ImportManifestAsync(repositoryId, name, digest, cancellationToken)) { imported.Add(digest.ToString()); manifests++; }
+            if (await BlobSizeAsync(digest, cancellationToken) is { } size) layers.Add((digest.ToString(), size));
             else skipped++;
         }
-
+        var manifests = new List<FoundManifest>();
+        foreach (var digest in await ReadLinksAsync(repository.RevisionLinks, cancellationToken))
+        {
+            if (await ReadManifestAsync(repository.Name, digest, cancellationToken) is { } manifest) manifests.Add(manifest);
+            else skipped++;
+        }
+        var imported = manifests.Select(m => m.Digest).ToHashSet(StringComparer.Ordinal);
+        var tags = new List<(string, string)>();
         foreach (var (tag, key) in repository.TagLinks)
         {
             var link = await DistributionTree.ReadLinkAsync(storage, key, cancellationToken);
             if (!TagName.IsValid(tag) || link is null || !imported.Contains(link.Value.ToString())) { skipped++; continue; }
-            await db.UpsertTagAsync(repositoryId, tag, link.Value.ToString(), cancellationToken);
-            tags++;
+            tags.Add((tag, link.Value.ToString()));
         }
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return new RepositoryResult(manifests, tags, layers, skipped);
+        return new FoundRepository(layers, manifests, tags, skipped);
     }
 
-    private async Task<bool> ImportManifestAsync(long repositoryId, string repository, Digest digest, CancellationToken cancellationToken)
+    /// <summary>The database half, inside the ledger transaction: no storage I/O here.</summary>
+    private async Task RecordAsync(string name, FoundRepository found, CancellationToken cancellationToken)
+    {
+        var repositoryId = await db.EnsureRepositoryAsync(name, cancellationToken);
+        foreach (var (digest, size) in found.Layers)
+        {
+            await db.RecordBlobAsync(digest, size, cancellationToken);
+            await db.LinkBlobAsync(repositoryId, digest, cancellationToken);
+        }
+        foreach (var manifest in found.Manifests)
+        {
+            if (await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == manifest.Digest, cancellationToken)) continue;
+            await db.RecordBlobAsync(manifest.Digest, manifest.Size, cancellationToken);
+            db.Manifests.Add(ManifestRecords.Create(repositoryId, manifest.Digest, manifest.Size, manifest.Parsed));
+        }
+        foreach (var (tag, digest) in found.Tags) await db.UpsertTagAsync(repositoryId, tag, digest, cancellationToken);
+    }
+
+    private async Task<FoundManifest?> ReadManifestAsync(string repository, Digest digest, CancellationToken cancellationToken)
     {
         var text = digest.ToString();
-        if (await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == text, cancellationToken)) return true;
         var bytes = await store.ReadAllAsync(digest, MaxManifestBytes, cancellationToken);
-        if (bytes is null) { LogMissing(logger, repository, text); return false; }
-        if (Digest.Compute(digest.Algorithm, bytes) != digest) { LogMismatch(logger, repository, text); return false; }
-        ParsedManifest parsed;
+        if (bytes is null) { LogMissing(logger, repository, text); return null; }
+        if (Digest.Compute(digest.Algorithm, bytes) != digest) { LogMismatch(logger, repository, text); return null; }
         try
         {
-            parsed = ManifestParser.Parse(bytes, null);
+            return new FoundManifest(text, bytes.Length, ManifestParser.Parse(bytes, null));
         }
         catch (RegistryException e)
         {
             LogUnreadable(logger, repository, text, e.Message);
-            return false;
+            return null;
         }
-        await db.RecordBlobAsync(text, bytes.Length, cancellationToken);
-        db.Manifests.Add(ManifestRecords.Create(repositoryId, text, bytes.Length, parsed));
-        return true;
     }
 
     private async Task<List<Digest>> ReadLinksAsync(List<string> keys, CancellationToken cancellationToken)
