@@ -11,7 +11,8 @@ namespace Wharf.Registry.Gc;
 /// instance's timer fires; the one that claims the period (<see cref="ScheduleClaims"/>) collects, so the schedule
 /// runs once per interval across the cluster, and goes on when that instance dies.
 /// </summary>
-public sealed partial class GcSchedule(GarbageCollector collector, ScheduleClaims claims, IOptions<GarbageCollectionOptions> options, ILogger<GcSchedule> logger)
+public sealed partial class GcSchedule(GarbageCollector collector, ScheduleClaims claims, IOptions<GarbageCollectionOptions> options, TimeProvider time,
+    ILogger<GcSchedule> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -19,7 +20,7 @@ public sealed partial class GcSchedule(GarbageCollector collector, ScheduleClaim
         var settings = options.Value;
         if (settings.Interval is not { } interval) return;
         LogScheduled(logger, interval, settings.DeleteUntagged, settings.GracePeriod);
-        using var timer = new PeriodicTimer(interval);
+        using var timer = new PeriodicTimer(interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
