@@ -1,0 +1,73 @@
+using Wharf.Tests.E2E.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Wharf.Tests.E2E.Cluster;
+
+/// <summary>
+/// Single-flight across the cluster: eight concurrent cold pulls of one image, spread over three instances of a
+/// pull-through cache, send exactly one GET per blob to the upstream (distribution 2.8, its access log counted).
+/// The reference registry's own docs say this "does not hold true for a registry cache cluster".
+/// </summary>
+public sealed class ClusterProxyTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string User = "wharf-upstream";
+    private const string Password = "Upstream-Pa55-cluster";
+
+    private readonly TempDirectory _temp = new("wharf-cluster-proxy");
+    private UpstreamRegistry _upstream = null!;
+    private WharfCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        ExternalTool.Require("skopeo");
+        _upstream = await UpstreamRegistry.StartWithHtpasswdAsync(_temp.Combine("upstream"), User, Password);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            output.WriteLine(_cluster.Logs);
+            await _cluster.DisposeAsync();
+        }
+        await _upstream.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    [Fact]
+    public async Task Eight_concurrent_cold_pulls_through_three_instances_send_one_upstream_GET_per_blob()
+    {
+        var layout = new OciLayout(_temp.Combine("images"));
+        var image = layout.AddImage("big", [(950, 12 << 20), (951, 8 << 20), (952, 4 << 20), (953, 300_000)]);
+        await _upstream.PushAsync(layout, "big", "team/tool:1.0");
+        _cluster = await WharfCluster.StartAsync(3, new Dictionary<string, string>
+        {
+            ["Wharf__Upstreams__0__Name"] = "up",
+            ["Wharf__Upstreams__0__Prefix"] = "up",
+            ["Wharf__Upstreams__0__Url"] = _upstream.Url,
+            ["Wharf__Upstreams__0__Username"] = User,
+            ["Wharf__Upstreams__0__Password"] = Password,
+        });
+
+        var pulls = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+        {
+            var instance = _cluster.Instances[i % _cluster.Instances.Count];
+            var destination = _temp.Combine("pulled", i.ToString());
+            return await ExternalTool.SkopeoAsync("copy", "--src-tls-verify=false", $"docker://{instance.HostPort}/up/team/tool:1.0", $"oci:{destination}:x");
+        })).ToArray();
+        var results = await Task.WhenAll(pulls);
+        foreach (var result in results) Assert.True(result.ExitCode == 0, result.All);
+
+        foreach (var line in _upstream.AccessLog().Where(l => l.UserAgent.StartsWith("Wharf", StringComparison.Ordinal)))
+            output.WriteLine($"upstream saw {line.Method} {line.Path} {line.Status}");
+        foreach (var blob in image.Layers.Append(image.Config))
+            Assert.Equal(1, _upstream.CountRequests("GET", $"/v2/team/tool/blobs/{blob.Digest}"));
+        // Every pull got the whole image: the store holds each blob under its digest.
+        foreach (var blob in image.Layers)
+        {
+            var stored = Path.Combine(_cluster.RootDirectory, "docker", "registry", "v2", "blobs", "sha256", blob.Digest[7..9], blob.Digest[7..], "data");
+            Assert.Equal(blob.Size, new FileInfo(stored).Length);
+        }
+    }
+}
