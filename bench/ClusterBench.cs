@@ -9,9 +9,10 @@ namespace Wharf.Bench;
 
 /// <summary>
 /// bench/cluster.sh: Wharf as a cluster (docs/cluster.md) on this machine. Blob pull throughput and manifest GETs
-/// per second through nginx with one, two and three instances over one data directory and one PostgreSQL
-/// database, against distribution 2.8 behind the same nginx; then the populate workload (many small images, eight
-/// threads) on Wharf with SQLite, with PostgreSQL, on three instances through nginx, and on distribution.
+/// per second through nginx in front of one, two and three instances (of one cluster: one data directory, one
+/// PostgreSQL database), against distribution 2.8 behind the same nginx; then the populate workload (many small
+/// images, eight threads) on Wharf with SQLite, with PostgreSQL on one instance and through nginx on three (the
+/// cluster's database, other repositories), and on distribution.
 /// </summary>
 public static class ClusterBench
 {
@@ -22,6 +23,9 @@ public static class ClusterBench
     private static readonly Sizes SmokeSizes = new(true, 256L << 10, 4, TimeSpan.FromSeconds(1), 4, 8, 2, 8);
 
     private const string Repository = "bench/cluster";
+
+    /// <summary>No line per request: the reference runs with its access log off too.</summary>
+    private static readonly Dictionary<string, string> Quiet = new() { ["REGISTRY_LOG_LEVEL"] = "warn" };
 
     public static async Task<int> RunAsync(bool smoke, string? resultsFile)
     {
@@ -45,31 +49,33 @@ public static class ClusterBench
         using (var registry = new Registry("distribution", front.HostPort, distribution.Pid, null))
             reference = await PullAndManifestsAsync(s, registry, blob, blobDigest);
 
-        for (var instances = 1; instances <= 3; instances++)
+        // One cluster of three, and nginx in front of the first one, two and three of them in turn.
+        await using (var cluster = await WharfCluster.StartAsync(3, Quiet))
         {
-            await Step($"{instances} instance(s) behind nginx");
-            (double Pull, double Manifests) wharf;
-            await using (var cluster = await WharfCluster.StartAsync(instances, new Dictionary<string, string> { ["REGISTRY_LOG_LEVEL"] = "warn" }))
-            using (var registry = new Registry("wharf", cluster.Front.HostPort, cluster.Instances[0].Pid, (WharfProcess.DefaultAdminUser, WharfProcess.DefaultAdminPassword)))
-                wharf = await PullAndManifestsAsync(s, registry, blob, blobDigest);
-            table.Add(new Row($"blob GET {BenchSizes.Mib(s.PullBlob)}, {s.PullConnections} connections, {instances} instance(s) behind nginx", "MB/s",
-                wharf.Pull, reference.Pull, null, Target.Info, instances == 1 ? "reference: one distribution 2.8 behind the same nginx" : null));
-            table.Add(new Row($"manifest GET by tag, {s.ManifestConnections} connections, {instances} instance(s) behind nginx", "req/s",
-                wharf.Manifests, reference.Manifests, null, Target.Info));
-        }
+            for (var instances = 1; instances <= 3; instances++)
+            {
+                await Step($"{instances} instance(s) behind nginx");
+                (double Pull, double Manifests) wharf;
+                await using (var front = await ClusterFront.StartAsync(temp.Combine($"front-{instances}"), cluster.Instances.Take(instances).Select(i => i.HostPort)))
+                using (var registry = new Registry("wharf", front.HostPort, cluster.Instances[0].Pid, (WharfProcess.DefaultAdminUser, WharfProcess.DefaultAdminPassword)))
+                    wharf = await PullAndManifestsAsync(s, registry, blob, blobDigest);
+                table.Add(new Row($"blob GET {BenchSizes.Mib(s.PullBlob)}, {s.PullConnections} connections, {instances} instance(s) behind nginx", "MB/s",
+                    wharf.Pull, reference.Pull, null, Target.Info, instances == 1 ? "reference: one distribution 2.8 behind the same nginx" : null));
+                table.Add(new Row($"manifest GET by tag, {s.ManifestConnections} connections, {instances} instance(s) behind nginx", "req/s",
+                    wharf.Manifests, reference.Manifests, null, Target.Info));
+            }
 
-        await Step("populate");
-        var label = $"{s.PopulateRepositories:N0} repositories × {s.PopulateTags} tags, {s.PopulateThreads} threads";
-        var distributionPopulate = await PopulateDistributionAsync(s, temp);
-        await using (var sqlite = await WharfProcess.StartAsync(temp.Combine("populate-sqlite"), new Dictionary<string, string> { ["REGISTRY_LOG_LEVEL"] = "warn" }))
-        using (var registry = new Registry("wharf", sqlite.HostPort, sqlite.Pid, (sqlite.AdminUser, sqlite.AdminPassword)))
-            AddPopulate(table, $"populate on SQLite, one instance: {label}", await PopulateAsync(s, registry), distributionPopulate);
-        await using (var cluster = await WharfCluster.StartAsync(1, new Dictionary<string, string> { ["REGISTRY_LOG_LEVEL"] = "warn" }))
-        using (var registry = new Registry("wharf", cluster.Instances[0].HostPort, cluster.Instances[0].Pid, (WharfProcess.DefaultAdminUser, WharfProcess.DefaultAdminPassword)))
-            AddPopulate(table, $"populate on PostgreSQL, one instance: {label}", await PopulateAsync(s, registry), distributionPopulate);
-        await using (var cluster = await WharfCluster.StartAsync(3, new Dictionary<string, string> { ["REGISTRY_LOG_LEVEL"] = "warn" }))
-        using (var registry = new Registry("wharf", cluster.Front.HostPort, cluster.Instances[0].Pid, (WharfProcess.DefaultAdminUser, WharfProcess.DefaultAdminPassword)))
-            AddPopulate(table, $"populate on PostgreSQL, three instances behind nginx: {label}", await PopulateAsync(s, registry), distributionPopulate);
+            await Step("populate");
+            var label = $"{s.PopulateRepositories:N0} repositories × {s.PopulateTags} tags, {s.PopulateThreads} threads";
+            var distributionPopulate = await PopulateDistributionAsync(s, temp);
+            await using (var sqlite = await WharfProcess.StartAsync(temp.Combine("populate-sqlite"), Quiet))
+            using (var registry = new Registry("wharf", sqlite.HostPort, sqlite.Pid, (sqlite.AdminUser, sqlite.AdminPassword)))
+                AddPopulate(table, $"populate on SQLite, one instance: {label}", await PopulateAsync(s, registry, "pop"), distributionPopulate);
+            using (var registry = new Registry("wharf", cluster.Instances[0].HostPort, cluster.Instances[0].Pid, (WharfProcess.DefaultAdminUser, WharfProcess.DefaultAdminPassword)))
+                AddPopulate(table, $"populate on PostgreSQL, one instance: {label}", await PopulateAsync(s, registry, "pop1"), distributionPopulate);
+            using (var registry = new Registry("wharf", cluster.Front.HostPort, cluster.Instances[0].Pid, (WharfProcess.DefaultAdminUser, WharfProcess.DefaultAdminPassword)))
+                AddPopulate(table, $"populate on PostgreSQL, three instances behind nginx: {label}", await PopulateAsync(s, registry, "pop3"), distributionPopulate);
+        }
 
         var markdown = table.ToMarkdown();
         var load = MachineInfo.LoadAverage();
@@ -122,11 +128,16 @@ public static class ClusterBench
         using var http = new HttpClient { BaseAddress = new Uri(registry.BaseUrl) };
         var config = Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}""");
         var configDigest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(config));
-        using (var post = new HttpRequestMessage(HttpMethod.Post, $"/v2/{Repository}/blobs/uploads/?digest={configDigest}") { Content = new ByteArrayContent(config) })
+        // POST then PUT: distribution 2.8 answers a POST with ?digest= by opening an upload, not by taking the body.
+        var configFile = Path.Combine(Path.GetTempPath(), $"wharf-bench-config-{Guid.NewGuid():N}.json");
+        await File.WriteAllBytesAsync(configFile, config);
+        try
         {
-            if (authorization is not null) post.Headers.TryAddWithoutValidation("Authorization", authorization);
-            using var response = await http.SendAsync(post);
-            if ((int)response.StatusCode != 201) throw new InvalidOperationException($"{registry.Name}: config upload answered {(int)response.StatusCode}");
+            await Transfers.UploadAsync(registry, Repository, configFile, configDigest, authorization);
+        }
+        finally
+        {
+            File.Delete(configFile);
         }
         var manifest = new JsonObject
         {
@@ -142,9 +153,9 @@ public static class ClusterBench
         if ((int)answer.StatusCode != 201) throw new InvalidOperationException($"{registry.Name}: manifest push answered {(int)answer.StatusCode}: {await answer.Content.ReadAsStringAsync()}");
     }
 
-    private static async Task<PopulateResult> PopulateAsync(Sizes s, Registry registry)
+    private static async Task<PopulateResult> PopulateAsync(Sizes s, Registry registry, string prefix)
     {
-        var result = await Populate.RunAsync(registry, "pop", s.PopulateRepositories, s.PopulateTags, s.PopulateThreads);
+        var result = await Populate.RunAsync(registry, prefix, s.PopulateRepositories, s.PopulateTags, s.PopulateThreads);
         if (result.Failures > 0) throw new InvalidOperationException($"populate on {registry.Name} at {registry.HostPort}: {result.Failures} failures, first: {result.FirstFailure}");
         return result;
     }
@@ -153,7 +164,7 @@ public static class ClusterBench
     {
         await using var distribution = await DistributionRegistry.StartAsync(temp.Combine("distribution-populate"), temp.Path, quiet: true);
         using var open = new Registry("distribution", distribution.HostPort, distribution.Pid, null);
-        return await PopulateAsync(s, open);
+        return await PopulateAsync(s, open, "pop");
     }
 
     private static void AddPopulate(ResultTable table, string label, PopulateResult wharf, PopulateResult reference) =>
@@ -170,7 +181,6 @@ public static class ClusterBench
             var cluster = new PrivatePostgreSql();
             if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("WHARF_TEST_POSTGRESQL"))) return cluster;
             Directory.CreateDirectory(directory);
-            File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101);
             var script = Path.Combine(RepositoryRoot.Find(), "scripts", "postgresql-test-cluster.sh");
             var start = await ExternalTool.RunAsync("bash", [script, "start", directory], TimeSpan.FromMinutes(2));
             if (start.ExitCode != 0) throw new InvalidOperationException($"could not start PostgreSQL: {start.All}");

@@ -41,15 +41,19 @@ public sealed class ClusterProxyTests(ITestOutputHelper output) : IAsyncLifetime
         var layout = new OciLayout(_temp.Combine("images"));
         var image = layout.AddImage("big", [(950, 12 << 20), (951, 8 << 20), (952, 4 << 20), (953, 300_000)]);
         await _upstream.PushAsync(layout, "big", "team/tool:1.0");
+        // A slow link to the upstream (3 MB/s): the largest layer takes seconds to arrive, so all eight pulls ask
+        // for it while the first fetch is still running, on every instance.
+        await using var slow = await ThrottledProxy.StartAsync(_temp.Combine("slow"), _upstream.HostPort, "3m");
         _cluster = await WharfCluster.StartAsync(3, new Dictionary<string, string>
         {
             ["Wharf__Upstreams__0__Name"] = "up",
             ["Wharf__Upstreams__0__Prefix"] = "up",
-            ["Wharf__Upstreams__0__Url"] = _upstream.Url,
+            ["Wharf__Upstreams__0__Url"] = slow.Url,
             ["Wharf__Upstreams__0__Username"] = User,
             ["Wharf__Upstreams__0__Password"] = Password,
         });
 
+        Directory.CreateDirectory(_temp.Combine("pulled"));
         var pulls = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
         {
             var instance = _cluster.Instances[i % _cluster.Instances.Count];
@@ -58,6 +62,9 @@ public sealed class ClusterProxyTests(ITestOutputHelper output) : IAsyncLifetime
         })).ToArray();
         var results = await Task.WhenAll(pulls);
         foreach (var result in results) Assert.True(result.ExitCode == 0, result.All);
+        // Every instance served the image (each one had its own cold pulls to answer).
+        foreach (var instance in _cluster.Instances)
+            Assert.Contains($"GET /v2/up/team/tool/blobs/{image.Layers[0].Digest}", instance.Log);
 
         foreach (var line in _upstream.AccessLog().Where(l => l.UserAgent.StartsWith("Wharf", StringComparison.Ordinal)))
             output.WriteLine($"upstream saw {line.Method} {line.Path} {line.Status}");
