@@ -59,6 +59,7 @@ public sealed class ClusterGcTests(ITestOutputHelper output) : IAsyncLifetime
         var acknowledged = new ConcurrentDictionary<string, Pushed>();
         var deleted = new ConcurrentDictionary<string, Pushed>();
         var refused = 0;
+        var mounted = 0;
         using var stop = new CancellationTokenSource();
         var workers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
@@ -77,7 +78,11 @@ public sealed class ClusterGcTests(ITestOutputHelper output) : IAsyncLifetime
                 if (i % 2 == 0 && source is not null && !deleted.ContainsKey(source.Repository + ":" + source.Tag))
                 {
                     var layer = source.Blobs[^1];
-                    if (await MountAsync(http, repository, layer, source.Repository) is { } size) blobs.Add((layer, size));
+                    if (await MountAsync(http, repository, layer, source.Repository) is { } size)
+                    {
+                        blobs.Add((layer, size));
+                        Interlocked.Increment(ref mounted);
+                    }
                 }
                 var config = await EnsureBlobAsync(http, repository, Encoding.UTF8.GetBytes($$"""{"architecture":"amd64","os":"linux","worker":{{w}},"image":{{i}}}"""));
                 var manifest = Manifest(config, blobs);
@@ -112,11 +117,11 @@ public sealed class ClusterGcTests(ITestOutputHelper output) : IAsyncLifetime
         // pushed and deleted enough (or a writer fails).
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(6);
         var runsAtStart = await CompletedRunsAsync();
-        while ((await CompletedRunsAsync() - runsAtStart < RunsWanted || acknowledged.Count < ImagesWanted || deleted.Count < ImagesWanted / 4)
+        while ((await CompletedRunsAsync() - runsAtStart < RunsWanted || acknowledged.Count < ImagesWanted || deleted.Count < ImagesWanted / 4 || mounted < ImagesWanted / 4)
                && workers.All(t => !t.IsCompleted))
         {
             Assert.True(DateTime.UtcNow < deadline,
-                $"in 6 minutes: {await CompletedRunsAsync() - runsAtStart} collections, {acknowledged.Count} images acknowledged, {deleted.Count} deleted");
+                $"in 6 minutes: {await CompletedRunsAsync() - runsAtStart} collections, {acknowledged.Count} images acknowledged, {deleted.Count} deleted, {mounted} mounts");
             await Task.Delay(250);
         }
         // Collections that began before the first write do not count: thirty ran while the writers did.
@@ -126,7 +131,7 @@ public sealed class ClusterGcTests(ITestOutputHelper output) : IAsyncLifetime
         var writesEnded = DateTime.UtcNow;
         // Neither failed nor cancelled nor interrupted (0 is the run in progress, 1 a completed one).
         var failedRuns = await _cluster.Database.ColumnAsync("SELECT \"State\" || ': ' || coalesce(\"Error\", '') FROM \"GcRuns\" WHERE \"State\" NOT IN (0, 1)");
-        output.WriteLine($"{await CompletedRunsAsync()} collections, {acknowledged.Count} images acknowledged, {deleted.Count} deleted, {refused} refused");
+        output.WriteLine($"{await CompletedRunsAsync()} collections, {acknowledged.Count} images acknowledged, {deleted.Count} deleted, {mounted} mounts, {refused} refused");
         Assert.Empty(failedRuns);
         Assert.True(await _cluster.Database.ScalarAsync<long>("SELECT coalesce(sum(\"DeletedBlobs\"), 0) FROM \"GcRuns\"") > 0,
             "no collection deleted anything: deletes and refused pushes should have left garbage");

@@ -39,6 +39,29 @@ public sealed class ClusterProxyTests(ITestOutputHelper output) : IAsyncLifetime
         _temp.Dispose();
     }
 
+    /// <summary>
+    /// Opens each blob's gate once every instance has asked the upstream for it, or a while after the first asked
+    /// (the others are waiting for that fetch, or were slow to ask: either way the overlap was given its chance).
+    /// </summary>
+    private async Task OpenGatesAsync(GatedUpstreamProxy gate, List<string> digests, CancellationToken stop)
+    {
+        var firstSeen = new Dictionary<string, DateTime>();
+        while (!stop.IsCancellationRequested && digests.Count > 0)
+        {
+            foreach (var digest in digests.ToList())
+            {
+                if (gate.BlobGets(digest) == 0) continue;
+                firstSeen.TryAdd(digest, DateTime.UtcNow);
+                if (gate.BlobGets(digest) >= _cluster.Instances.Count || DateTime.UtcNow - firstSeen[digest] > TimeSpan.FromSeconds(20))
+                {
+                    gate.Open(digest);
+                    digests.Remove(digest);
+                }
+            }
+            try { await Task.Delay(100, stop); } catch (OperationCanceledException) { }
+        }
+    }
+
     /// <summary>A client with a pull token for <paramref name="repository"/> from the instance's own token endpoint.</summary>
     private static async Task<HttpClient> LoggedInClientAsync(string hostPort, string repository)
     {
@@ -63,14 +86,15 @@ public sealed class ClusterProxyTests(ITestOutputHelper output) : IAsyncLifetime
         var layout = new OciLayout(_temp.Combine("images"));
         var image = layout.AddImage("big", [(950, 12 << 20), (951, 8 << 20), (952, 4 << 20), (953, 300_000)]);
         await _upstream.PushAsync(layout, "big", "team/tool:1.0");
-        // A slow link to the upstream (3 MB/s): the largest layer takes seconds to arrive, so all eight pulls ask
-        // for it while the first fetch is still running, on every instance.
-        await using var slow = await ThrottledProxy.StartAsync(_temp.Combine("slow"), _upstream.HostPort, "3m");
+        // Every blob GET that reaches the upstream is held until the other instances had their chance to ask too
+        // (or, when they never do, as with cluster-wide single flight, for a while): however the machine schedules the
+        // eight pulls, each instance's request arrives while the first fetch is still in flight.
+        await using var gate = new GatedUpstreamProxy(_upstream.Url);
         _cluster = await WharfCluster.StartAsync(3, new Dictionary<string, string>
         {
             ["Wharf__Upstreams__0__Name"] = "up",
             ["Wharf__Upstreams__0__Prefix"] = "up",
-            ["Wharf__Upstreams__0__Url"] = slow.Url,
+            ["Wharf__Upstreams__0__Url"] = gate.Url,
             ["Wharf__Upstreams__0__Username"] = User,
             ["Wharf__Upstreams__0__Password"] = Password,
         });
@@ -99,8 +123,12 @@ public sealed class ClusterProxyTests(ITestOutputHelper output) : IAsyncLifetime
                 Assert.Equal(digest, RegistryHttp.Sha256(bytes));
             }));
         })).ToArray();
+        using var opened = new CancellationTokenSource();
+        var opener = OpenGatesAsync(gate, image.Layers.Append(image.Config).Select(b => b.Digest).ToList(), opened.Token);
         start.Release(pulls.Length);
         await Task.WhenAll(pulls);
+        await opened.CancelAsync();
+        await opener;
         foreach (var client in clients) client.Dispose();
         // Every instance served the image (each one had its own cold pulls to answer).
         foreach (var instance in _cluster.Instances)
