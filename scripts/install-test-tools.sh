@@ -23,6 +23,9 @@ declare -A packages=(
   [wrk]=wrk
   [npm]=npm
   [ab]=apache2-utils
+  [losetup]=mount
+  [mkfs.ext4]=e2fsprogs
+  [findmnt]=util-linux
 )
 missing=()
 for tool in "${!packages[@]}"; do

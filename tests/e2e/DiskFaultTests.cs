@@ -32,41 +32,6 @@ public sealed class DiskFaultTests : IAsyncLifetime
         return bytes;
     }
 
-    private static async Task<HttpResponseMessage> PushBlobAsync(RegistryHttp http, string repository, byte[] content)
-    {
-        var started = await http.Client.PostAsync($"/v2/{repository}/blobs/uploads/", null);
-        if (started.StatusCode != HttpStatusCode.Accepted) return started;
-        var location = started.Headers.Location!;
-        started.Dispose();
-        var digest = RegistryHttp.Sha256(content);
-        var url = location.OriginalString + (location.OriginalString.Contains('?') ? "&" : "?") + "digest=" + Uri.EscapeDataString(digest);
-        using var body = new ByteArrayContent(content);
-        body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        return await http.Client.PutAsync(url, body);
-    }
-
-    private static async Task<string> PushImageAsync(RegistryHttp http, string repository, string tag, byte[] layer)
-    {
-        var config = Encoding.UTF8.GetBytes($"{{\"architecture\":\"amd64\",\"os\":\"linux\",\"tag\":\"{tag}\"}}");
-        foreach (var blob in new[] { layer, config })
-        {
-            using var pushed = await PushBlobAsync(http, repository, blob);
-            Assert.True(pushed.StatusCode == HttpStatusCode.Created, $"{(int)pushed.StatusCode} {await pushed.Content.ReadAsStringAsync()}");
-        }
-        var manifest = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            schemaVersion = 2,
-            mediaType = "application/vnd.oci.image.manifest.v1+json",
-            config = new { mediaType = "application/vnd.oci.image.config.v1+json", digest = RegistryHttp.Sha256(config), size = config.Length },
-            layers = new[] { new { mediaType = "application/vnd.oci.image.layer.v1.tar", digest = RegistryHttp.Sha256(layer), size = layer.Length } },
-        });
-        using var content = new ByteArrayContent(manifest);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
-        using var response = await http.Client.PutAsync($"/v2/{repository}/manifests/{tag}", content);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return RegistryHttp.Sha256(manifest);
-    }
-
     /// <summary>The readiness endpoint (/readyz, which runs the storage check; /healthz where it is the only one).</summary>
     private static async Task<HttpResponseMessage> ReadinessAsync(RegistryHttp http)
     {
@@ -100,13 +65,13 @@ public sealed class DiskFaultTests : IAsyncLifetime
         {
             await wharf.StartAsync();
             using var http = new RegistryHttp(wharf.HostPort);
-            await PushImageAsync(http, "team/keep", "1", keepLayer);
-            dropDigest = await PushImageAsync(http, "team/drop", "1", Random(8 << 20, 2));
+            await TestImages.PushImageAsync(http, "team/keep", "1", keepLayer);
+            dropDigest = await TestImages.PushImageAsync(http, "team/drop", "1", Random(8 << 20, 2));
 
             // Room for the reserve and a little more: a 30 MiB push runs out of space part way.
             disk.Fill("filler-1", leaveBytes: 20 << 20);
             var freeBefore = disk.FreeBytes;
-            using (var failed = await PushBlobAsync(http, "team/big", Random(30 << 20, 3)))
+            using (var failed = await TestImages.PushBlobAsync(http, "team/big", Random(30 << 20, 3)))
             {
                 Assert.True((int)failed.StatusCode == 507, $"{freeBefore} free: {(int)failed.StatusCode} {await failed.Content.ReadAsStringAsync()}\n{wharf.Log}");
                 await AssertStorageFullAsync(failed, root);
@@ -115,7 +80,7 @@ public sealed class DiskFaultTests : IAsyncLifetime
 
             // Now full to the last byte: pushes are refused up front, the health check says why.
             disk.Fill("filler-2");
-            using (var refused = await PushBlobAsync(http, "team/small", Random(4096, 4))) await AssertStorageFullAsync(refused, root);
+            using (var refused = await TestImages.PushBlobAsync(http, "team/small", Random(4096, 4))) await AssertStorageFullAsync(refused, root);
             using (var health = await ReadinessAsync(http))
             {
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);

@@ -83,6 +83,13 @@ public sealed class RegistryTokens
             catch (IOException) when (File.Exists(path))
             {
             }
+            catch (IOException e) when (Wharf.Registry.Storage.StorageFault.Classify(e) == Wharf.Registry.Storage.StorageFaultKind.ReadOnly)
+            {
+                // A read-only data directory that never held a key: sign with this one, kept in memory. Tokens it
+                // signs stop being valid when Wharf restarts, and clients simply ask for new ones.
+                ecdsa.ImportFromPem(pem);
+                return ecdsa;
+            }
         }
         ecdsa.ImportFromPem(File.ReadAllText(path));
         return ecdsa;

@@ -18,6 +18,12 @@ public sealed partial class PortalBootstrapper(
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await db.Database.MigrateWithWriteAheadLogAsync(cancellationToken);
+        if (db.Database.IsReadOnly())
+        {
+            // Nothing can be created on a read-only data directory; the users and roles it holds sign in as before.
+            if (!await administration.AnyAsync()) LogNoUserReadOnly(logger);
+            return;
+        }
         foreach (var role in Roles.All)
         {
             if (!await roles.RoleExistsAsync(role)) await roles.CreateAsync(new IdentityRole(role));
@@ -41,6 +47,9 @@ public sealed partial class PortalBootstrapper(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No portal user exists yet: open the portal's /setup page and enter the one-time setup code {Code} to create the first Admin, or set WHARF_ADMIN_USER and WHARF_ADMIN_PASSWORD")]
     private static partial void LogSetupPending(ILogger logger, string code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No portal user exists and the data directory is read-only: the first Admin cannot be created until Wharf runs on writable storage")]
+    private static partial void LogNoUserReadOnly(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the first Admin '{User}' from WHARF_ADMIN_USER")]
     private static partial void LogAdminCreated(ILogger logger, string user);

@@ -60,6 +60,10 @@ public sealed class SignInThrottle(
                 await db.SaveChangesAsync(cancellationToken);
                 return;
             }
+            catch (DbUpdateException e) when (IsReadOnly(e))
+            {
+                return; // see IsReadOnly
+            }
             catch (DbUpdateException) when (attempt == 0)
             {
                 // Another request created the same row first: count again on top of it.
@@ -72,8 +76,20 @@ public sealed class SignInThrottle(
     {
         var key = Keys(userName, clientAddress).Account;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await db.AuthenticationFailures.Where(f => f.Key == key).ExecuteDeleteAsync(cancellationToken);
+        try
+        {
+            await db.AuthenticationFailures.Where(f => f.Key == key).ExecuteDeleteAsync(cancellationToken);
+        }
+        catch (Exception e) when (IsReadOnly(e))
+        {
+        }
     }
+
+    /// <summary>
+    /// The portal database is on a read-only data directory (Wharf serves pulls only): failures cannot be recorded
+    /// there, and the attempt is answered as it would be otherwise, never with an error of the throttle's own.
+    /// </summary>
+    private static bool IsReadOnly(Exception e) => Wharf.Registry.Storage.StorageFault.Classify(e) == Wharf.Registry.Storage.StorageFaultKind.ReadOnly;
 
     /// <summary>Forgets every failure counted for the account, from every address (an operator's unlock).</summary>
     public async Task<int> ForgetAccountAsync(string userName, CancellationToken cancellationToken)
@@ -135,6 +151,9 @@ public sealed class SignInThrottle(
         catch (DbUpdateConcurrencyException)
         {
             // The row was cleared meanwhile (a success or an unlock): the refusal count is not worth a retry.
+        }
+        catch (DbUpdateException e) when (IsReadOnly(e))
+        {
         }
     }
 

@@ -21,7 +21,9 @@ public sealed class DatabaseHealthCheck(IDbContextFactory<RegistryDbContext> con
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             if (db.Database.IsSqlite())
             {
-                var builder = new SqliteConnectionStringBuilder(db.Database.GetConnectionString()) { Pooling = false, Mode = SqliteOpenMode.ReadWrite };
+                var builder = new SqliteConnectionStringBuilder(db.Database.GetConnectionString()) { Pooling = false };
+                // Never create a database here; one on a read-only data directory stays read-only.
+                if (builder.Mode != SqliteOpenMode.ReadOnly) builder.Mode = SqliteOpenMode.ReadWrite;
                 await using var connection = new SqliteConnection(builder.ToString());
                 await connection.OpenAsync(cancellationToken);
                 await using var command = connection.CreateCommand();

@@ -106,6 +106,7 @@ public static class PortalSetup
         services.AddScoped<VisibleRegistry>();
         services.AddScoped<ManifestDeletion>();
         services.AddScoped<GarbageCollectionConsole>();
+        services.AddScoped<NotificationOverview>();
         services.AddSingleton<Upstreams.PortalUpstreamSource>();
         services.AddSingleton<Wharf.Registry.Proxy.IUpstreamSource>(sp => sp.GetRequiredService<Upstreams.PortalUpstreamSource>());
         services.AddScoped<Upstreams.UpstreamAdministration>();

@@ -29,6 +29,7 @@ public static partial class WharfHost
         // Every config.yml key has a stated fate (DistributionKeys): refused ones stop the start here.
         var review = ConfigurationFates.Review(builder.Configuration);
         var options = RegistryConfiguration.Bind(builder.Configuration);
+        options.DetectReadOnlyStore(); // a read-only data directory: serve read-only rather than refuse to start
         var http = HttpSettings.Bind(builder.Configuration);
         builder.Services.AddSingleton(http);
         WharfLogging.Configure(builder, options);

@@ -75,8 +75,10 @@ public static partial class RegistryEndpoints
 
             var authorizer = context.RequestServices.GetRequiredService<IRegistryAuthorizer>();
             var caller = await authorizer.AuthorizeAsync(context, [new RegistryAccess(route.Kind is RouteKind.Base or RouteKind.Catalog ? null : route.Name, operation.Action)]);
-            if (options.ReadOnly && operation.Action is RegistryAction.Push or RegistryAction.Delete)
-                throw new RegistryException(RegistryError.Unsupported, "the registry is in read-only mode for maintenance");
+            if (options.IsReadOnly && operation.Action is RegistryAction.Push or RegistryAction.Delete)
+                throw options.ReadOnly
+                    ? new RegistryException(RegistryError.Unsupported, "the registry is in read-only mode for maintenance")
+                    : new RegistryException(RegistryError.StorageReadOnly);
             if (upstream is not null && operation.Action is RegistryAction.Push or RegistryAction.Delete)
                 throw new RegistryException(RegistryError.Unsupported,
                     $"{route.Name} is a pull-through cache of upstream '{upstream.Upstream.Name}'; pushes and deletes are not supported there (push to a repository outside its prefix)");
@@ -110,7 +112,7 @@ public static partial class RegistryEndpoints
         {
             // The client went away; nothing to answer.
         }
-        catch (Exception e) when (StorageFault.ToRegistryException(e) is { } fault)
+        catch (Exception e) when (StorageFault.ToRegistryException(e, context.RequestServices.GetRequiredService<IOptions<RegistryOptions>>().Value.ResolvedDataDirectory) is { } fault)
         {
             // A full or read-only disk: say which, never the runtime's message (it names server paths).
             LogStorageFault(Logger(context), context.Request.Method, context.Request.Path, context.TraceIdentifier, e.Message);

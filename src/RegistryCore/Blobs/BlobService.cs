@@ -66,11 +66,11 @@ public sealed class BlobService(RegistryDbContext db, BlobLedger ledger, BlobSto
 
     private async Task<bool> LinkExistingAsync(string repository, Digest digest, RegistryCaller caller, CancellationToken cancellationToken)
     {
-        var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
         // The object is checked first, outside the ledger's lock; the ledger then links it only if no sweep has marked
-        // it since, and the fresh link keeps it for the grace period (docs/gc.md).
+        // it since, and the fresh link keeps it for the grace period (docs/gc.md). The repository is made only with
+        // the link: a mount that fails creates nothing.
         if (await store.SizeAsync(digest, cancellationToken) is null) return false;
-        var size = await ledger.LinkExistingAsync(repositoryId, digest.ToString(), null, cancellationToken);
+        var size = await ledger.LinkExistingAsync(repository, digest.ToString(), cancellationToken);
         if (size is null) return false;
         events.Publish(new RegistryEvent(RegistryEventKind.BlobMounted, repository, caller) { Digest = digest.ToString(), Size = size });
         return true;

@@ -19,6 +19,12 @@ public sealed class DatabaseSettings
     /// <summary>Where the settings came from, for messages ("registry.database" or "Wharf:Database").</summary>
     public string Source { get; set; } = "";
 
+    /// <summary>
+    /// SQLite's files are on a read-only data directory (found at start, see <see cref="RegistryOptions.StoreReadOnly"/>):
+    /// they are opened read-only and nothing is migrated.
+    /// </summary>
+    public bool SqliteReadOnly { get; set; }
+
     public bool IsPostgreSql => Provider == DatabaseProvider.PostgreSql;
 
     /// <summary>Leaves the password out, so that logging the settings never shows it.</summary>

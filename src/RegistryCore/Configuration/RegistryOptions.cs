@@ -19,7 +19,25 @@ public sealed class RegistryOptions
     public string? DataDirectory { get; set; }
 
     public bool DeleteEnabled { get; set; }
+    /// <summary>storage.maintenance.readonly.enabled: pulls only, by the operator's choice.</summary>
     public bool ReadOnly { get; set; }
+
+    /// <summary>
+    /// The data directory (or the filesystem store) was on read-only media at start: Wharf serves read-only, as with
+    /// <see cref="ReadOnly"/>, until it is started again on writable storage. Found by <see cref="DetectReadOnlyStore"/>.
+    /// </summary>
+    public bool StoreReadOnly { get; set; }
+
+    /// <summary>Pushes and deletes are refused up front: by configuration or because the store takes no writes.</summary>
+    public bool IsReadOnly => ReadOnly || StoreReadOnly;
+
+    /// <summary>Sets <see cref="StoreReadOnly"/> (and the database's read-only mode) from the file systems themselves.</summary>
+    public void DetectReadOnlyStore()
+    {
+        StoreReadOnly = Wharf.Registry.Storage.ReadOnlyMedia.IsReadOnly(ResolvedDataDirectory)
+            || (Storage.Backend == StorageBackend.FileSystem && Wharf.Registry.Storage.ReadOnlyMedia.IsReadOnly(RootDirectory));
+        Database.SqliteReadOnly = StoreReadOnly && !Database.IsPostgreSql;
+    }
 
     public bool UploadPurgingEnabled { get; set; } = true;
     public TimeSpan UploadPurgingAge { get; set; } = TimeSpan.FromHours(168);

@@ -1,3 +1,4 @@
+using Wharf.Registry.Browse;
 using System.Data;
 using Microsoft.EntityFrameworkCore;
 using Wharf.Registry.Metadata;
@@ -145,6 +146,18 @@ public sealed class GcReports(RegistryDbContext db)
     /// <summary>The history of runs, newest first.</summary>
     public Task<List<GcRunRecord>> HistoryAsync(int skip, int take, CancellationToken cancellationToken) =>
         db.GcRuns.AsNoTracking().OrderByDescending(r => r.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+
+    /// <summary>One page of the history of runs, newest first, and how many runs there are.</summary>
+    public async Task<Page<GcRunRecord>> HistoryPageAsync(int skip, int take, CancellationToken cancellationToken) =>
+        new(await HistoryAsync(skip, take, cancellationToken), await db.GcRuns.CountAsync(cancellationToken));
+
+    /// <summary>One page of a run's report, in report order, and how many items the report has.</summary>
+    public async Task<Page<GcItem>> ItemPageAsync(long runId, int skip, int take, CancellationToken cancellationToken)
+    {
+        var rows = await ItemsAsync(runId, null, skip, take, cancellationToken);
+        var total = await db.GcItems.CountAsync(i => i.RunId == runId, cancellationToken);
+        return new(rows.Select(r => new GcItem(r.Kind, r.Digest, r.MediaType, r.Size, r.Repositories?.Split(',') ?? [], r.Reason)).ToList(), total);
+    }
 
     /// <summary>One page of a run's report, optionally one kind only, in report order.</summary>
     public Task<List<GcItemRecord>> ItemsAsync(long runId, GcItemKind? kind, int skip, int take, CancellationToken cancellationToken) =>

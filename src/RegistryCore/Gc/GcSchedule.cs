@@ -8,14 +8,15 @@ namespace Wharf.Registry.Gc;
 /// Collects every <see cref="GarbageCollectionOptions.Interval"/> while the registry serves; off unless the interval is
 /// set. The first run comes one interval after start, so a restart loop never turns into a collection loop.
 /// </summary>
-public sealed partial class GcSchedule(GarbageCollector collector, IOptions<GarbageCollectionOptions> options, ILogger<GcSchedule> logger) : BackgroundService
+public sealed partial class GcSchedule(GarbageCollector collector, IOptions<GarbageCollectionOptions> options, TimeProvider time, ILogger<GcSchedule> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         if (settings.Interval is not { } interval) return;
         LogScheduled(logger, interval, settings.DeleteUntagged, settings.GracePeriod);
-        using var timer = new PeriodicTimer(interval);
+        using var timer = new PeriodicTimer(interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try

@@ -96,17 +96,17 @@ public sealed class BlobLedger(RegistryDbContext db)
     }
 
     /// <summary>
-    /// Links a blob that is already recorded (a mount), when <paramref name="fromRepositoryId"/> (if given) holds it and
-    /// no sweep is deleting it. The caller has checked that the object is in storage before calling.
+    /// Links a blob that is already recorded (a mount) into <paramref name="repository"/>, when no sweep is deleting it.
+    /// The repository is created in the same transaction, only once the link is certain: a refused mount leaves no
+    /// empty repository behind. The caller has checked that the object is in storage before calling.
     /// </summary>
     /// <returns>The blob's size, or null when it cannot be linked.</returns>
-    public async Task<long?> LinkExistingAsync(long repositoryId, string digest, long? fromRepositoryId, CancellationToken cancellationToken)
+    public async Task<long?> LinkExistingAsync(string repository, string digest, CancellationToken cancellationToken)
     {
         await using var transaction = await LockAsync([digest], cancellationToken);
         var blob = await db.Blobs.AsNoTracking().Where(b => b.Digest == digest).Select(b => new { b.Size, b.DeletingSince }).FirstOrDefaultAsync(cancellationToken);
         if (blob is null || blob.DeletingSince is not null) return null;
-        if (fromRepositoryId is { } from && !await db.RepositoryBlobs.AnyAsync(l => l.RepositoryId == from && l.Digest == digest, cancellationToken))
-            return null;
+        var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
         await db.LinkBlobAsync(repositoryId, digest, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return blob.Size;

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 
@@ -11,6 +12,16 @@ public static class SqliteMigration
     /// </summary>
     public static async Task MigrateWithWriteAheadLogAsync(this DatabaseFacade database, CancellationToken cancellationToken)
     {
+        if (IsReadOnly(database))
+        {
+            // A read-only data directory: nothing can be written, so nothing may need writing.
+            var pending = (await database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            if (pending.Count > 0)
+                throw new InvalidOperationException(
+                    $"the data directory is read-only, and its database needs {pending.Count} migration(s) this version of Wharf brings ({pending[^1]}): " +
+                    "start this version once on writable storage, or serve the read-only copy with the version that wrote it");
+            return;
+        }
         // Database files only on SQLite; PostgreSQL keeps its own files.
         if (database.IsSqlite() && database.GetConnectionString() is { } connectionString) OwnerOnlyDatabaseFiles.Apply(connectionString);
         await database.OpenConnectionAsync(cancellationToken);
@@ -25,4 +36,9 @@ public static class SqliteMigration
             await database.CloseConnectionAsync();
         }
     }
+
+    /// <summary>A SQLite database opened read-only (<see cref="SqliteConnections"/> on a read-only data directory).</summary>
+    public static bool IsReadOnly(this DatabaseFacade database) =>
+        database.IsSqlite() && database.GetConnectionString() is { } connectionString
+        && new SqliteConnectionStringBuilder(connectionString).Mode == SqliteOpenMode.ReadOnly;
 }

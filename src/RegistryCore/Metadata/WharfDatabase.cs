@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Wharf.Registry.Configuration;
 
@@ -18,8 +17,7 @@ public static class WharfDatabase
     {
         if (settings.IsPostgreSql)
             return builder.UseNpgsql(settings.ConnectionString, o => o.MigrationsAssembly(postgreSqlMigrationsAssembly).MigrationsHistoryTable(postgreSqlHistoryTable));
-        var connection = new SqliteConnectionStringBuilder { DataSource = sqliteFile, DefaultTimeout = 60, Pooling = true }.ToString();
-        return builder.UseSqlite(connection);
+        return builder.UseSqlite(SqliteConnections.ConnectionString(sqliteFile, settings.SqliteReadOnly)).AddInterceptors(SqliteConnections.Pragmas);
     }
 
     /// <summary>The registry metadata's context options for these settings.</summary>

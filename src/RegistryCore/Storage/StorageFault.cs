@@ -26,6 +26,8 @@ public static class StorageFault
     // SQLite primary result codes (the extended ones carry these in their low byte).
     private const int SqliteReadOnly = 8;
     private const int SqliteFull = 13;
+    private const int SqliteIoError = 10;
+    private const int SqliteCantOpen = 14;
 
     public static StorageFaultKind Classify(Exception? exception)
     {
@@ -44,8 +46,26 @@ public static class StorageFault
         return StorageFaultKind.None;
     }
 
+    /// <summary>
+    /// The same, and a SQLite I/O error (SQLITE_IOERR, SQLITE_CANTOPEN: what SQLite reports when the file system under
+    /// an open database turns read-only) counts as read-only when <paramref name="dataDirectory"/> no longer takes writes.
+    /// </summary>
+    public static StorageFaultKind Classify(Exception? exception, string dataDirectory)
+    {
+        var kind = Classify(exception);
+        if (kind != StorageFaultKind.None) return kind;
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is SqliteException { SqliteErrorCode: var code } && (code & 0xff) is SqliteIoError or SqliteCantOpen)
+                return ReadOnlyMedia.IsReadOnly(dataDirectory) ? StorageFaultKind.ReadOnly : StorageFaultKind.None;
+        }
+        return StorageFaultKind.None;
+    }
+
     /// <summary>The registry error for a storage fault, or null when the exception is something else.</summary>
-    public static RegistryException? ToRegistryException(Exception exception) => Classify(exception) switch
+    public static RegistryException? ToRegistryException(Exception exception, string dataDirectory) => ToRegistryException(Classify(exception, dataDirectory));
+
+    private static RegistryException? ToRegistryException(StorageFaultKind kind) => kind switch
     {
         StorageFaultKind.Full => new RegistryException(RegistryError.StorageFull),
         StorageFaultKind.ReadOnly => new RegistryException(RegistryError.StorageReadOnly),

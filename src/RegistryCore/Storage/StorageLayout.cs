@@ -41,6 +41,14 @@ public static class StorageLayout
 
     public const string ScratchRoot = V2 + "/_wharf/tmp";
 
+    /// <summary>
+    /// The record of a write that takes several requests on an object store (an S3 multipart upload, Azure staged
+    /// blocks), kept while it runs, so that upload purging can abort it after a crash.
+    /// </summary>
+    public static string PendingWrite(Guid id) => $"{PendingWritesRoot}/{id:N}";
+
+    public const string PendingWritesRoot = V2 + "/_wharf/writes";
+
     // distribution's repository tree, read by the importer.
     public static string RepositoryDirectory(string name) => $"{Repositories}/{name}";
 }

@@ -125,6 +125,18 @@ public sealed class WharfProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>SIGTERM, then waits: a clean shutdown (SQLite folds its write-ahead log into the database).</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null || _process.HasExited) return;
+        await ExternalTool.RunAsync("kill", ["-TERM", _process.Id.ToString()]);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await _process.WaitForExitAsync(timeout.Token);
+    }
+
+    /// <summary>The process ended (for a test that checks Wharf survived something), with its exit code.</summary>
+    public bool HasExited => _process?.HasExited ?? false;
+
     /// <summary>Resident memory now and at its peak, in bytes, from /proc.</summary>
     public (long Current, long Peak) Memory()
     {

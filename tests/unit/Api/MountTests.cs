@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
 using Xunit;
 using static Wharf.Tests.Unit.Api.RegistryClient;
 
@@ -117,5 +118,19 @@ public sealed class MountTests : RegistryApiTest
             Assert.Equal(HttpStatusCode.Created, mount.StatusCode);
         }
         await Client.PushManifestAsync(Target, "v1", image.Manifest, image.MediaType);
+    }
+    [Fact]
+    public async Task AMountThatCannotHappenCreatesNoRepository()
+    {
+        // The source still lists the blob, but its object is gone from the store: the mount falls back to an upload,
+        // and the target repository must not appear until something is committed to it.
+        await Client.PushBlobAsync(Source, Blob);
+        var hex = BlobDigest["sha256:".Length..];
+        File.Delete(Path.Combine(Host.RootDirectory, "docker", "registry", "v2", "blobs", "sha256", hex[..2], hex, "data"));
+
+        using var mount = await Client.PostAsync($"/v2/{Target}/blobs/uploads/?mount={BlobDigest}&from={Source}", null);
+        Assert.Equal(HttpStatusCode.Accepted, mount.StatusCode);
+        var repositories = await Wharf.Tests.Unit.Gc.GcTestSupport.WithDbAsync(Host, db => db.Repositories.Select(r => r.Name).ToListAsync());
+        Assert.Equal([Source], repositories);
     }
 }
