@@ -23,17 +23,18 @@ public static class PortalSetup
     public static void AddWharfPortal(this WebApplicationBuilder builder, RegistryOptions registry)
     {
         var services = builder.Services;
-        void UsePortalDatabase(DbContextOptionsBuilder o) => o.UseWharfDatabase(registry.Database,
-            Path.Combine(registry.ResolvedDataDirectory, "portal.db"), PortalDatabase.PostgreSqlMigrations, PortalDatabase.HistoryTable);
+        void UsePortalDatabase(DbContextOptionsBuilder o) => o.UsePortalDatabase(registry);
         services.AddDbContext<PortalDbContext>(UsePortalDatabase);
         services.AddDbContextFactory<PortalDbContext>(UsePortalDatabase, ServiceLifetime.Scoped);
         // Before the registry engine is added: the engine keeps the authorizer registered here.
         builder.AddRegistryAccess(registry);
 
-        // Keys for cookies and, later, secrets at rest: kept with Wharf's data so a restart keeps everyone signed in.
+        // Keys for cookies and secrets at rest (upstream passwords): in the portal database, so that every instance
+        // reads the same key ring and a restart keeps everyone signed in. SharedKeys creates the first key at start.
         services.AddDataProtection()
             .SetApplicationName("Wharf")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(registry.ResolvedDataDirectory, "keys")));
+            .PersistKeysToDbContext<PortalDbContext>();
+        services.AddScoped<SharedKeys>();
 
         services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
         services.ConfigureApplicationCookie(cookie =>
@@ -108,6 +109,11 @@ public static class PortalSetup
         services.AddSingleton<Upstreams.PortalUpstreamSource>();
         services.AddSingleton<Wharf.Registry.Proxy.IUpstreamSource>(sp => sp.GetRequiredService<Upstreams.PortalUpstreamSource>());
         services.AddScoped<Upstreams.UpstreamAdministration>();
+        services.AddOptions<Upstreams.UpstreamPollOptions>().BindConfiguration("Wharf:Portal")
+            .Validate(o => o.UpstreamPollInterval > TimeSpan.Zero, "Wharf:Portal:UpstreamPollInterval must be more than zero")
+            .ValidateOnStart();
+        services.AddSingleton<Upstreams.UpstreamChangePoller>();
+        services.AddHostedService(sp => sp.GetRequiredService<Upstreams.UpstreamChangePoller>());
 
         // Serve the component library's and our own static files from the build output too, not only when published.
         builder.WebHost.UseStaticWebAssets();
@@ -121,6 +127,10 @@ public static class PortalSetup
             mud.SnackbarConfiguration.PreventDuplicates = false;
         });
     }
+
+    /// <summary>The portal's database: portal.db beside the registry's, or the same PostgreSQL database.</summary>
+    public static DbContextOptionsBuilder UsePortalDatabase(this DbContextOptionsBuilder o, RegistryOptions registry) =>
+        o.UseWharfDatabase(registry.Database, Path.Combine(registry.ResolvedDataDirectory, "portal.db"), PortalDatabase.PostgreSqlMigrations, PortalDatabase.HistoryTable);
 
     public static void MapWharfPortal(this WebApplication app)
     {
