@@ -68,4 +68,17 @@ public sealed record BlobUse(string Repository, string ManifestDigest, IReadOnly
 /// <summary>How a repository's layers overlap with one other repository.</summary>
 public sealed record SharedWith(string Repository, int Layers, long Bytes);
 
-public sealed record RepositorySharing(string Repository, int Layers, long TotalBytes, long UniqueBytes, long SharedBytes, IReadOnlyList<SharedWith> SharedWith);
+/// <summary>
+/// A repository's layers split into the bytes only it uses and those other (visible) repositories share; how many
+/// repositories share with it, and the ones it shares most bytes with (the whole list is paged separately).
+/// </summary>
+public sealed record RepositorySharing(string Repository, int Layers, long TotalBytes, long UniqueBytes, long SharedBytes,
+    int SharedWithCount, IReadOnlyList<SharedWith> Largest);
+
+public enum SharingSort
+{
+    /// <summary>Most shared bytes first by default: the repositories that matter for what a delete frees.</summary>
+    Bytes,
+    Layers,
+    Repository,
+}

@@ -60,33 +60,4 @@ public sealed partial class RegistryBrowser
             .ToList();
         return new Page<BlobUse>(items, total);
     }
-
-    /// <summary>
-    /// Which of a repository's layers (and configs) other visible repositories also use, and how many of its bytes
-    /// no visible repository shares: for an Admin (who sees everything), what deleting the repository would free.
-    /// </summary>
-    public async Task<RepositorySharing?> SharingAsync(RepositoryVisibility visibility, string repository, CancellationToken cancellationToken)
-    {
-        if (!visibility.Allows(repository)) return null;
-        var repositoryId = await db.FindRepositoryAsync(repository, cancellationToken);
-        if (repositoryId is null) return null;
-        var own = await (from x in db.ManifestReferences
-                         join m in db.Manifests on x.ManifestId equals m.Id
-                         where m.RepositoryId == repositoryId && x.Kind != ReferenceKind.Manifest
-                         select new { x.Digest, x.Size }).Distinct().ToListAsync(cancellationToken);
-        var digests = own.Select(x => x.Digest).Distinct().ToList();
-        var others = await (from x in db.ManifestReferences
-                            join m in db.Manifests on x.ManifestId equals m.Id
-                            join r in visibility.Apply(db.Repositories) on m.RepositoryId equals r.Id
-                            where m.RepositoryId != repositoryId && digests.Contains(x.Digest)
-                            select new { r.Name, x.Digest }).Distinct().ToListAsync(cancellationToken);
-        var sizes = own.GroupBy(x => x.Digest).ToDictionary(g => g.Key, g => g.First().Size);
-        var sharedDigests = others.Select(o => o.Digest).ToHashSet();
-        var sharedWith = others.GroupBy(o => o.Name)
-            .Select(g => new SharedWith(g.Key, g.Count(), g.Sum(o => sizes[o.Digest])))
-            .OrderByDescending(s => s.Bytes).ThenBy(s => s.Repository, StringComparer.Ordinal).ToList();
-        var total = sizes.Values.Sum();
-        var shared = sizes.Where(kv => sharedDigests.Contains(kv.Key)).Sum(kv => kv.Value);
-        return new RepositorySharing(repository, sizes.Count, total, total - shared, shared, sharedWith);
-    }
 }

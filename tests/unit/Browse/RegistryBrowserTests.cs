@@ -106,7 +106,11 @@ public sealed class RegistryBrowserTests : IAsyncLifetime
     {
         var sharing = await BrowseAsync(b => b.SharingAsync(RepositoryVisibility.Everything, "team/web", default));
         Assert.NotNull(sharing);
-        var shared = Assert.Single(sharing.SharedWith);
+        Assert.Equal(1, sharing.SharedWithCount);
+        Assert.Equal(["team/api"], sharing.Largest.Select(s => s.Repository));
+        var page = await BrowseAsync(b => b.SharedWithAsync(RepositoryVisibility.Everything, "team/web", SharingSort.Bytes, true, 0, 25, default));
+        Assert.Equal(1, page!.Total);
+        var shared = Assert.Single(page.Items);
         Assert.Equal("team/api", shared.Repository);
         Assert.Equal(1, shared.Layers);
         Assert.Equal(SharedLayer.Length, shared.Bytes);
@@ -151,8 +155,13 @@ public sealed class RegistryBrowserTests : IAsyncLifetime
         Assert.Null(await BrowseAsync(b => b.ManifestAsync(teamWeb, "team/api", _api.Digest, default)));
         Assert.Null(await BrowseAsync(b => b.TagsAsync(teamWeb, "team/api", null, TagSort.Pushed, true, 0, 25, default)));
         var sharing = await BrowseAsync(b => b.SharingAsync(teamWeb, "team/web", default));
-        Assert.Empty(sharing!.SharedWith);
+        Assert.Equal(0, sharing!.SharedWithCount);
+        Assert.Empty(sharing.Largest);
+        Assert.Equal(0, sharing.SharedBytes);
+        Assert.Equal(sharing.TotalBytes, sharing.UniqueBytes);
+        Assert.Empty((await BrowseAsync(b => b.SharedWithAsync(teamWeb, "team/web", SharingSort.Bytes, true, 0, 25, default)))!.Items);
         Assert.Null(await BrowseAsync(b => b.SharingAsync(teamWeb, "team/api", default)));
+        Assert.Null(await BrowseAsync(b => b.SharedWithAsync(teamWeb, "team/api", SharingSort.Bytes, true, 0, 25, default)));
 
         var nothing = await BrowseAsync(b => b.RepositoriesAsync(RepositoryVisibility.Nothing, null, RepositorySort.Name, false, 0, 25, default));
         Assert.Equal(0, nothing.Total);

@@ -73,20 +73,20 @@ public sealed class PortalComponentTests : IAsyncLifetime
     }
 
     [Fact]
-    public void The_sharing_view_names_each_repository_it_shares_with()
+    public void The_sharing_view_charts_the_repositories_it_shares_most_with()
     {
-        var sharing = new RepositorySharing("team/web", 3, 9000, 4000, 5000, [new SharedWith("team/api", 1, 5000)]);
+        var sharing = new RepositorySharing("team/web", 3, 9000, 4000, 5000, 1, [new SharedWith("team/api", 1, 5000)]);
         var cut = _context.Render<SharingView>(p => p.Add(x => x.Sharing, sharing));
-        Assert.Contains("team/api", cut.Find("#shared-with").TextContent);
-        Assert.Contains("href=\"sharing?repository=team%2Fapi", cut.Markup);
+        Assert.Contains("team/api", cut.Find("#shared-with-chart").TextContent);
         Assert.Contains("3.9 KiB", cut.Find("#sharing-summary").TextContent);
+        Assert.Contains("shared with 1 other repository", cut.Find("#sharing-summary").TextContent);
         Assert.Empty(cut.FindAll("#shares-nothing"));
     }
 
     [Fact]
     public void A_repository_sharing_nothing_says_so()
     {
-        var cut = _context.Render<SharingView>(p => p.Add(x => x.Sharing, new RepositorySharing("team/web", 1, 10, 10, 0, [])));
+        var cut = _context.Render<SharingView>(p => p.Add(x => x.Sharing, new RepositorySharing("team/web", 1, 10, 10, 0, 0, [])));
         Assert.Contains("shares no layers", cut.Find("#shares-nothing").TextContent);
     }
 
