@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Wharf.Registry.Import;
-using Wharf.Registry.Metadata;
 
 namespace Wharf.Portal.Hosting;
 
@@ -9,7 +6,8 @@ public static class WharfCommandLine
 {
     private const string Usage = """
         usage: wharf [serve] [config.yml] [--key=value ...]
-               wharf import [config.yml]
+               wharf import [--merge] [config.yml]
+               wharf export [config.yml]   (writes distribution's link files, for going back to registry:2)
                wharf garbage-collect [--dry-run] [--delete-untagged] [--grace-period DURATION] [config.yml]
                wharf copy-to-postgresql [config.yml]   (target: WHARF_TARGET_DATABASE, an empty PostgreSQL database)
         The config file may also be named by REGISTRY_CONFIGURATION_PATH.
@@ -22,9 +20,14 @@ public static class WharfCommandLine
         error ??= Console.Error;
         var command = args.Length > 0 && !args[0].StartsWith('-') && !args[0].EndsWith(".yml") && !args[0].EndsWith(".yaml") ? args[0] : "serve";
         var rest = command == "serve" && (args.Length == 0 || args[0] != "serve") ? args : args.Skip(1).ToArray();
-        // distribution's garbage-collect flags may come before the config file.
-        var gcFlags = command == "garbage-collect" ? rest.Where(GarbageCollectCommand.IsFlag).ToArray() : [];
-        rest = rest.Where(a => !gcFlags.Contains(a)).ToArray();
+        // Flags of garbage-collect (distribution's) and import may come before the config file.
+        var commandFlags = command switch
+        {
+            "garbage-collect" => rest.Where(GarbageCollectCommand.IsFlag).ToArray(),
+            "import" => rest.Where(a => a == DistributionCommands.MergeFlag).ToArray(),
+            _ => [],
+        };
+        rest = rest.Where(a => !commandFlags.Contains(a)).ToArray();
         string[] gracePeriod = [];
         if (command == "garbage-collect")
         {
@@ -48,7 +51,7 @@ public static class WharfCommandLine
 
         try
         {
-            return await RunCommandAsync(command, hostArgs, configPath, gcFlags);
+            return await RunCommandAsync(command, hostArgs, configPath, commandFlags);
         }
         catch (InvalidDataException e)
         {
@@ -79,7 +82,7 @@ public static class WharfCommandLine
         return (rest.ToArray(), [$"--{Wharf.Registry.Gc.GarbageCollectionOptions.Section}:GracePeriod={grace:c}"]);
     }
 
-    private static async Task<int> RunCommandAsync(string command, string[] hostArgs, string? configPath, string[] gcFlags)
+    private static async Task<int> RunCommandAsync(string command, string[] hostArgs, string? configPath, string[] commandFlags)
     {
         switch (command)
         {
@@ -89,9 +92,11 @@ public static class WharfCommandLine
                 await app.RunAsync();
                 return 0;
             case "import":
-                return await ImportAsync(hostArgs, configPath);
+                return await DistributionCommands.ImportAsync(hostArgs, configPath, merge: commandFlags.Contains(DistributionCommands.MergeFlag), Console.Out, Console.Error);
+            case "export":
+                return await DistributionCommands.ExportAsync(hostArgs, configPath, Console.Out, Console.Error);
             case "garbage-collect":
-                return await GarbageCollectCommand.RunAsync(hostArgs, configPath, gcFlags, Console.Out);
+                return await GarbageCollectCommand.RunAsync(hostArgs, configPath, commandFlags, Console.Out);
             case "copy-to-postgresql":
                 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
                 if (configPath is not null)
@@ -107,15 +112,5 @@ public static class WharfCommandLine
                 await Console.Error.WriteLineAsync($"unknown command '{command}'\n{Usage}");
                 return 2;
         }
-    }
-
-    private static async Task<int> ImportAsync(string[] hostArgs, string? configPath)
-    {
-        var app = WharfHost.Build(hostArgs, configPath);
-        await WharfHost.InitializeAsync(app, importDistributionData: false);
-        await using var scope = app.Services.CreateAsyncScope();
-        var report = await scope.ServiceProvider.GetRequiredService<DistributionImporter>().ImportAsync(CancellationToken.None);
-        Console.WriteLine($"imported {report.Repositories} repositories, {report.Manifests} manifests, {report.Tags} tags, {report.Layers} layer links ({report.Skipped} entries skipped)");
-        return 0;
     }
 }

@@ -36,6 +36,9 @@ public sealed record GcWaiting(int Manifests, int Blobs, long Bytes, DateTime? F
 {
     public static readonly GcWaiting None = new(0, 0, 0, null, null);
 
+    /// <summary>Each of them, in digest order, for the command line's report.</summary>
+    public IReadOnlyList<GcWaitingItem> Items { get; init; } = [];
+
     public bool Any => Manifests + Blobs > 0;
 }
 
@@ -165,3 +168,9 @@ public sealed class GcReports(RegistryDbContext db)
             .Where(i => i.RunId == runId && (kind == null || i.Kind == kind))
             .OrderBy(i => i.Ordinal).Skip(skip).Take(take).ToListAsync(cancellationToken);
 }
+
+/// <summary>
+/// One manifest or blob inside the grace period: its bytes (for a blob, those of its file; nothing when the file is
+/// gone) and when it becomes eligible (null for a manifest kept only as the platform or referrer of a young one).
+/// </summary>
+public sealed record GcWaitingItem(GcItemKind Kind, string Digest, string? Repository, long Bytes, DateTime? EligibleAt);

@@ -49,6 +49,22 @@ public static class StorageLayout
 
     public const string PendingWritesRoot = V2 + "/_wharf/writes";
 
-    // distribution's repository tree, read by the importer.
+    // distribution's repository tree, read by the importer and written by the exporter.
     public static string RepositoryDirectory(string name) => $"{Repositories}/{name}";
+
+    public static string LayerLink(string repository, Digest digest) => $"{Repositories}/{repository}/_layers/{digest.Algorithm}/{digest.Hex}/link";
+
+    public static string RevisionLink(string repository, Digest digest) =>
+        $"{Repositories}/{repository}/_manifests/revisions/{digest.Algorithm}/{digest.Hex}/link";
+
+    public static string TagCurrentLink(string repository, string tag) => $"{Repositories}/{repository}/_manifests/tags/{tag}/current/link";
+
+    public static string TagIndexLink(string repository, string tag, Digest digest) =>
+        $"{Repositories}/{repository}/_manifests/tags/{tag}/index/{digest.Algorithm}/{digest.Hex}/link";
+
+    /// <summary>
+    /// Written by every import and export: its modification time (on the store's own clock, like the link files') is
+    /// when Wharf's metadata and the link files last agreed. See <c>DistributionImporter</c>'s merge.
+    /// </summary>
+    public const string DistributionSyncMarker = V2 + "/_wharf/distribution-sync";
 }
