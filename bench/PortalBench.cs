@@ -53,6 +53,12 @@ public static class PortalBench
                 await page.Locator("#blob-uses tbody tr").First.WaitForAsync();
             }), 1000));
             results.Add(("layer in 4,000 manifests: next page", await ChangeAsync(page, "#blob-uses", () => page.Locator("#blob-uses button[aria-label='Next page']").ClickAsync()), 300));
+            results.Add(("sharing, 299 repositories: usable", await TimeAsync(async () =>
+            {
+                await page.GotoAsync("/sharing?repository=big/app");
+                await page.Locator("#shared-with a.shared-with-link").First.WaitForAsync();
+            }), 1000));
+            results.Add(("sharing, 299 repositories: next page", await ChangeAsync(page, "#shared-with", () => page.Locator("#shared-with button[aria-label='Next page']").ClickAsync()), 300));
             results.Add(("overview: usable", await TimeAsync(async () =>
             {
                 await page.GotoAsync("/");
