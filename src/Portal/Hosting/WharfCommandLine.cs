@@ -9,7 +9,7 @@ public static class WharfCommandLine
 {
     private const string Usage = """
         usage: wharf [serve] [config.yml] [--key=value ...]
-               wharf import [config.yml]
+               wharf import [--defer-verification] [config.yml]
                wharf garbage-collect [--dry-run] [--delete-untagged] [--grace-period DURATION] [config.yml]
                wharf copy-to-postgresql [config.yml]   (target: WHARF_TARGET_DATABASE, an empty PostgreSQL database)
         The config file may also be named by REGISTRY_CONFIGURATION_PATH.
@@ -25,6 +25,9 @@ public static class WharfCommandLine
         // distribution's garbage-collect flags may come before the config file.
         var gcFlags = command == "garbage-collect" ? rest.Where(GarbageCollectCommand.IsFlag).ToArray() : [];
         rest = rest.Where(a => !gcFlags.Contains(a)).ToArray();
+        // import --defer-verification: record blobs without hashing them; each is verified on its first read.
+        var deferVerification = command == "import" && rest.Contains(DeferVerificationFlag);
+        rest = rest.Where(a => a != DeferVerificationFlag).ToArray();
         string[] gracePeriod = [];
         if (command == "garbage-collect")
         {
@@ -48,7 +51,7 @@ public static class WharfCommandLine
 
         try
         {
-            return await RunCommandAsync(command, hostArgs, configPath, gcFlags);
+            return await RunCommandAsync(command, hostArgs, configPath, gcFlags, deferVerification);
         }
         catch (InvalidDataException e)
         {
@@ -79,7 +82,9 @@ public static class WharfCommandLine
         return (rest.ToArray(), [$"--{Wharf.Registry.Gc.GarbageCollectionOptions.Section}:GracePeriod={grace:c}"]);
     }
 
-    private static async Task<int> RunCommandAsync(string command, string[] hostArgs, string? configPath, string[] gcFlags)
+    public const string DeferVerificationFlag = "--defer-verification";
+
+    private static async Task<int> RunCommandAsync(string command, string[] hostArgs, string? configPath, string[] gcFlags, bool deferVerification)
     {
         switch (command)
         {
@@ -89,7 +94,7 @@ public static class WharfCommandLine
                 await app.RunAsync();
                 return 0;
             case "import":
-                return await ImportAsync(hostArgs, configPath);
+                return await ImportAsync(hostArgs, configPath, deferVerification);
             case "garbage-collect":
                 return await GarbageCollectCommand.RunAsync(hostArgs, configPath, gcFlags, Console.Out);
             case "copy-to-postgresql":
@@ -109,13 +114,14 @@ public static class WharfCommandLine
         }
     }
 
-    private static async Task<int> ImportAsync(string[] hostArgs, string? configPath)
+    private static async Task<int> ImportAsync(string[] hostArgs, string? configPath, bool deferVerification)
     {
         var app = WharfHost.Build(hostArgs, configPath);
         await WharfHost.InitializeAsync(app, importDistributionData: false);
         await using var scope = app.Services.CreateAsyncScope();
-        var report = await scope.ServiceProvider.GetRequiredService<DistributionImporter>().ImportAsync(CancellationToken.None);
-        Console.WriteLine($"imported {report.Repositories} repositories, {report.Manifests} manifests, {report.Tags} tags, {report.Layers} layer links ({report.Skipped} entries skipped)");
+        var report = await scope.ServiceProvider.GetRequiredService<DistributionImporter>().ImportAsync(CancellationToken.None, deferVerification);
+        Console.WriteLine($"imported {report.Repositories} repositories, {report.Manifests} manifests, {report.Tags} tags, {report.Layers} layer links ({report.Skipped} entries skipped)" +
+            (deferVerification ? "; blobs not verified yet: each is hashed against its digest on its first read" : ""));
         return 0;
     }
 }

@@ -13,7 +13,9 @@ public sealed record ImportReport(int Repositories, int Manifests, int Tags, int
 /// so a data directory (or a bucket) written by registry:2 is served as it is. Blobs are not copied or moved: both layouts
 /// share them.
 /// Every blob is hashed before it is recorded: a blob file whose bytes are not its digest's (damaged, replaced, or a
-/// link out of the store) is skipped and named in the log, never served as that digest.
+/// link out of the store) is skipped and named in the log, never served as that digest. For very large stores,
+/// <c>deferVerification</c> records blobs after a stat only, marked unverified: the first read of each hashes it
+/// before serving it (<see cref="Blobs.BlobVerification"/>).
 /// </summary>
 public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStorage storage, BlobStore store, ILogger<DistributionImporter> logger)
 {
@@ -26,8 +28,11 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
     private readonly Dictionary<string, long?> _verified = new(StringComparer.Ordinal);
     private long _verifiedBytes;
 
-    public async Task<ImportReport> ImportAsync(CancellationToken cancellationToken)
+    private bool _deferVerification;
+
+    public async Task<ImportReport> ImportAsync(CancellationToken cancellationToken, bool deferVerification = false)
     {
+        _deferVerification = deferVerification;
         int repositories = 0, manifests = 0, tags = 0, layers = 0, skipped = 0;
         await foreach (var repository in DistributionTree.RepositoriesAsync(storage, cancellationToken))
         {
@@ -40,7 +45,8 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
             skipped += result.Skipped;
             LogRepository(logger, repository.Name, result.Manifests, result.Tags, result.Layers);
         }
-        LogVerified(logger, _verified.Count, _verifiedBytes, _verified.Count(v => v.Value is null));
+        if (deferVerification) LogDeferred(logger, _verified.Count(v => v.Value is not null), _verifiedBytes, _verified.Count(v => v.Value is null));
+        else LogVerified(logger, _verified.Count, _verifiedBytes, _verified.Count(v => v.Value is null));
         var report = new ImportReport(repositories, manifests, tags, layers, skipped);
         LogDone(logger, report.Repositories, report.Manifests, report.Tags, report.Layers, report.Skipped);
         return report;
@@ -59,7 +65,8 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
         {
             var size = await BlobSizeAsync(digest, cancellationToken);
             if (size is null) { skipped++; continue; }
-            await db.RecordBlobAsync(digest.ToString(), size.Value, cancellationToken);
+            if (_deferVerification) await RecordUnverifiedBlobAsync(digest.ToString(), size.Value, cancellationToken);
+            else await db.RecordBlobAsync(digest.ToString(), size.Value, cancellationToken);
             await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
             layers++;
         }
@@ -113,12 +120,23 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
         return result;
     }
 
-    /// <summary>The blob's size once its bytes are verified against its digest; null when missing or different.</summary>
+    /// <summary>A blob row marked for verification on its first read (a blob already recorded keeps its row).</summary>
+    private async Task RecordUnverifiedBlobAsync(string digest, long size, CancellationToken cancellationToken)
+    {
+        var now = DateTime.UtcNow;
+        await db.Database.ExecuteSqlAsync(
+            $"""INSERT INTO "Blobs" ("Digest", "Size", "CreatedAt", "UnverifiedSince") VALUES ({digest}, {size}, {now}, {now}) ON CONFLICT DO NOTHING""", cancellationToken);
+    }
+
+    /// <summary>
+    /// The blob's size once its bytes are verified against its digest (with deferred verification: once it is found);
+    /// null when missing or different.
+    /// </summary>
     private async Task<long?> BlobSizeAsync(Digest digest, CancellationToken cancellationToken)
     {
         var text = digest.ToString();
         if (_verified.TryGetValue(text, out var known)) return known;
-        var size = await store.VerifyAsync(digest, cancellationToken);
+        var size = _deferVerification ? await store.SizeAsync(digest, cancellationToken) : await store.VerifyAsync(digest, cancellationToken);
         _verified[text] = size;
         if (size is null) LogBlobRefused(logger, text);
         else _verifiedBytes += size.Value;
@@ -133,6 +151,9 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Import: verified {Blobs} blobs ({Bytes} bytes) against their digests; {Refused} refused")]
     private static partial void LogVerified(ILogger logger, int blobs, long bytes, int refused);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Import: {Blobs} blobs ({Bytes} bytes) recorded WITHOUT verification (--defer-verification): each is hashed against its digest on its first read and never served if it differs; {Missing} missing")]
+    private static partial void LogDeferred(ILogger logger, int blobs, long bytes, int missing);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Import: blob {Digest} is missing, leads outside the store, or its content does not match its digest; it is not served")]
     private static partial void LogBlobRefused(ILogger logger, string digest);
