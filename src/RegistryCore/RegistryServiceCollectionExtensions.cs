@@ -54,6 +54,7 @@ public static class RegistryServiceCollectionExtensions
         services.AddScoped<CatalogService>();
         services.AddScoped<ReferrersService>();
         services.AddScoped<DistributionImporter>();
+        services.AddScoped<DistributionExporter>();
         services.AddScoped<Browse.RegistryBrowser>();
         services.AddScoped<RegistryDatabaseInitializer>();
 

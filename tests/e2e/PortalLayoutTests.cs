@@ -25,7 +25,7 @@ public sealed class PortalLayoutTests : IAsyncLifetime
     private static readonly (string Id, string Heading)[] Navigation =
     [
         ("nav-overview", "Overview"), ("nav-repositories", "Repositories"), ("nav-tokens", "Your access tokens"), ("nav-account", "Your account"),
-        ("nav-upstreams", "Upstreams"), ("nav-gc", "Garbage collection"), ("nav-audit", "Audit trail"), ("nav-users", "Users"),
+        ("nav-upstreams", "Upstreams"), ("nav-gc", "Garbage collection"), ("nav-notifications", "Notifications"), ("nav-audit", "Audit trail"), ("nav-users", "Users"),
         ("nav-access", "Repository access"), ("nav-all-tokens", "All access tokens"),
     ];
 

@@ -14,6 +14,8 @@ public enum RegistryAuthMode
     None,
     /// <summary>distribution's auth.htpasswd: Basic with the users of an htpasswd file, each of whom may do everything.</summary>
     Htpasswd,
+    /// <summary>distribution's auth.token: bearer tokens of an external token server, verified against its certificates.</summary>
+    ExternalToken,
 }
 
 /// <summary>
@@ -44,6 +46,9 @@ public sealed class AccessSettings
     /// <summary>auth.htpasswd.path and .realm, in <see cref="RegistryAuthMode.Htpasswd"/> mode.</summary>
     public string? HtpasswdPath { get; init; }
     public string HtpasswdRealm { get; init; } = "Registry Realm";
+
+    /// <summary>auth.token, in <see cref="RegistryAuthMode.ExternalToken"/> mode.</summary>
+    public ExternalTokenSettings? ExternalToken { get; init; }
 
     public const string TokenLimitRefusal =
         "Wharf:RateLimits:TokenRequestsPerMinute is no longer supported: it counted successful token requests, so busy CI was refused. " +
@@ -77,6 +82,15 @@ public sealed class AccessSettings
                 throw new InvalidDataException($"auth.htpasswd and Wharf:Auth:Mode={modeText} both choose how registry clients authenticate; keep one");
             mode = RegistryAuthMode.Htpasswd;
         }
+        var external = ExternalTokenSettings.Bind(configuration);
+        if (external is not null)
+        {
+            if (htpasswdPath is not null)
+                throw new InvalidDataException("auth.htpasswd and auth.token both choose how registry clients authenticate; keep one");
+            if (modeText is not null)
+                throw new InvalidDataException($"auth.token and Wharf:Auth:Mode={modeText} both choose how registry clients authenticate; keep one");
+            mode = RegistryAuthMode.ExternalToken;
+        }
         var limits = configuration.GetSection("Wharf:RateLimits");
         if (!string.IsNullOrEmpty(limits["TokenRequestsPerMinute"])) throw new InvalidDataException(TokenLimitRefusal);
         var forwarded = configuration.GetSection("Wharf:ForwardedHeaders");
@@ -88,9 +102,10 @@ public sealed class AccessSettings
             Mode = mode,
             HtpasswdPath = htpasswdPath,
             HtpasswdRealm = NonEmpty(htpasswd["realm"]) ?? "Registry Realm",
-            Service = NonEmpty(auth["Service"]) ?? "wharf",
-            Issuer = NonEmpty(auth["Issuer"]) ?? "wharf",
-            Realm = realm,
+            ExternalToken = external,
+            Service = external?.Service ?? NonEmpty(auth["Service"]) ?? "wharf",
+            Issuer = external?.Issuer ?? NonEmpty(auth["Issuer"]) ?? "wharf",
+            Realm = external is null ? realm : external.AutoRedirect ? null : external.Realm,
             TokenLifetime = Duration(auth["TokenLifetime"], "Wharf:Auth:TokenLifetime") ?? TimeSpan.FromMinutes(5),
             RefreshTokenLifetime = Duration(auth["RefreshTokenLifetime"], "Wharf:Auth:RefreshTokenLifetime") ?? TimeSpan.FromDays(90),
             SignInsPerMinute = Count(limits["SignInsPerMinute"], "Wharf:RateLimits:SignInsPerMinute") ?? 10,

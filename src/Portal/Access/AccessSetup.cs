@@ -37,6 +37,11 @@ public static partial class AccessSetup
             services.AddSingleton(sp => new HtpasswdFile(settings.HtpasswdPath!, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HtpasswdFile>>()));
             services.AddSingleton<IRegistryAuthorizer, HtpasswdRegistryAuthorizer>();
         }
+        else if (settings.ExternalToken is { } external)
+        {
+            services.AddSingleton(sp => new ExternalTokenVerifier(external, sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IRegistryAuthorizer, ExternalTokenAuthorizer>();
+        }
         else services.AddSingleton<IRegistryAuthorizer, PortalRegistryAuthorizer>();
 
         services.AddRateLimiter(options =>

@@ -6,6 +6,8 @@ using Microsoft.EntityFrameworkCore;
 using Wharf.Portal.Accounts;
 using Wharf.Portal.Audit;
 using Wharf.Portal.Data;
+using Wharf.Portal.Lists;
+using Wharf.Registry.Browse;
 
 namespace Wharf.Portal.Access;
 
@@ -70,24 +72,40 @@ public sealed class AccessTokens(IDbContextFactory<PortalDbContext> databases, U
         return (UserChangeResult.Ok, new CreatedAccessToken(secret, Summary(token, user.UserName!)));
     }
 
-    public async Task<List<AccessTokenSummary>> ListOwnAsync(ClaimsPrincipal actor, CancellationToken cancellationToken)
+    public async Task<Page<AccessTokenSummary>> ListOwnAsync(ClaimsPrincipal actor, ListRequest request, CancellationToken cancellationToken)
     {
         var userId = users.GetUserId(actor);
-        if (userId is null) return [];
-        return await ListAsync(t => t.UserId == userId, cancellationToken);
+        if (userId is null) return new Page<AccessTokenSummary>([], 0);
+        return await ListAsync(t => t.UserId == userId, request, cancellationToken);
     }
 
     /// <summary>Every user's tokens: Admins only (others get an empty list).</summary>
-    public async Task<List<AccessTokenSummary>> ListAllAsync(ClaimsPrincipal actor, CancellationToken cancellationToken) =>
-        await gate.IsAdminNowAsync(actor, cancellationToken) ? await ListAsync(_ => true, cancellationToken) : [];
+    public async Task<Page<AccessTokenSummary>> ListAllAsync(ClaimsPrincipal actor, ListRequest request, CancellationToken cancellationToken) =>
+        await gate.IsAdminNowAsync(actor, cancellationToken) ? await ListAsync(_ => true, request, cancellationToken) : new Page<AccessTokenSummary>([], 0);
 
-    private async Task<List<AccessTokenSummary>> ListAsync(System.Linq.Expressions.Expression<Func<AccessToken, bool>> filter, CancellationToken cancellationToken)
+    /// <summary>One page of tokens, newest first unless sorted otherwise, searched by name or owner: all in the database.</summary>
+    private async Task<Page<AccessTokenSummary>> ListAsync(System.Linq.Expressions.Expression<Func<AccessToken, bool>> filter, ListRequest request, CancellationToken cancellationToken)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
-        var rows = await db.AccessTokens.AsNoTracking().Where(filter)
-            .Join(db.Users, t => t.UserId, u => u.Id, (t, u) => new { Token = t, Owner = u.UserName })
-            .ToListAsync(cancellationToken);
-        return rows.OrderByDescending(r => r.Token.CreatedAt).Select(r => Summary(r.Token, r.Owner ?? "?")).ToList();
+        var rows = db.AccessTokens.AsNoTracking().Where(filter)
+            .Join(db.Users, t => t.UserId, u => u.Id, (t, u) => new { Token = t, Owner = u.UserName });
+        if (request.Needle is { } needle) rows = rows.Where(r => r.Token.Name.ToLower().Contains(needle) || r.Owner!.ToLower().Contains(needle));
+        var total = await rows.CountAsync(cancellationToken);
+        rows = (request.SortBy?.ToLowerInvariant(), request.Descending) switch
+        {
+            ("name", false) => rows.OrderBy(r => r.Token.Name).ThenByDescending(r => r.Token.Id),
+            ("name", true) => rows.OrderByDescending(r => r.Token.Name).ThenByDescending(r => r.Token.Id),
+            ("owner", false) => rows.OrderBy(r => r.Owner).ThenByDescending(r => r.Token.Id),
+            ("owner", true) => rows.OrderByDescending(r => r.Owner).ThenByDescending(r => r.Token.Id),
+            ("expiresat", false) => rows.OrderBy(r => r.Token.ExpiresAt).ThenByDescending(r => r.Token.Id),
+            ("expiresat", true) => rows.OrderByDescending(r => r.Token.ExpiresAt).ThenByDescending(r => r.Token.Id),
+            ("lastusedat", false) => rows.OrderBy(r => r.Token.LastUsedAt).ThenByDescending(r => r.Token.Id),
+            ("lastusedat", true) => rows.OrderByDescending(r => r.Token.LastUsedAt).ThenByDescending(r => r.Token.Id),
+            ("createdat", false) => rows.OrderBy(r => r.Token.CreatedAt).ThenBy(r => r.Token.Id),
+            _ => rows.OrderByDescending(r => r.Token.CreatedAt).ThenByDescending(r => r.Token.Id),
+        };
+        var page = await rows.Skip(request.SafeSkip).Take(request.SafeTake).ToListAsync(cancellationToken);
+        return new Page<AccessTokenSummary>(page.Select(r => Summary(r.Token, r.Owner ?? "?")).ToList(), total);
     }
 
     /// <summary>Revokes a token: its owner or an Admin may.</summary>

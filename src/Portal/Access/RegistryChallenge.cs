@@ -10,7 +10,11 @@ public sealed class RegistryChallenge(AccessSettings settings, Hosting.HttpSetti
     /// The configured realm, or the token endpoint under /v2/ (so a front that proxies only /v2/ still reaches it) on
     /// http.host, or on the URL the client used (after trusted proxies' forwarded headers).
     /// </summary>
-    public string Realm(HttpContext context) => settings.Realm ?? Hosting.DistributionHttp.Url(context, http, TokenEndpoint.V2Path);
+    public string Realm(HttpContext context) => settings.Realm
+        ?? Hosting.DistributionHttp.Url(context, http, settings.ExternalToken is { AutoRedirect: true } ? AutoRedirectPath : TokenEndpoint.V2Path);
+
+    /// <summary>Where <c>auth.token.autoredirect</c> sends clients, on the host they used (distribution's default path).</summary>
+    public const string AutoRedirectPath = "/auth/token";
 
     public RegistryException Unauthorized(HttpContext context, IEnumerable<RegistryAccess> access, string? error = null, string? message = null)
     {

@@ -4,6 +4,8 @@ using Microsoft.EntityFrameworkCore;
 using Wharf.Portal.Accounts;
 using Wharf.Portal.Audit;
 using Wharf.Portal.Data;
+using Wharf.Portal.Lists;
+using Wharf.Registry.Browse;
 
 namespace Wharf.Portal.Access;
 
@@ -12,16 +14,37 @@ public sealed record GrantSummary(long Id, string RepositoryPrefix, string Subje
 /// <summary>Admins manage who may pull, push and delete under which repository prefix. Checked here, audited here.</summary>
 public sealed class RepositoryGrants(IDbContextFactory<PortalDbContext> databases, UserManager<PortalUser> users, RegistryPermissions permissions, AdminGate gate, AuditLog audit, TimeProvider time)
 {
-    public async Task<List<GrantSummary>> ListAsync(ClaimsPrincipal actor, CancellationToken cancellationToken)
+    /// <summary>One page of the grants, sorted and searched (by prefix or subject) in the database; none for a non-Admin.</summary>
+    public async Task<Page<GrantSummary>> ListAsync(ClaimsPrincipal actor, ListRequest request, CancellationToken cancellationToken)
     {
-        if (!await gate.IsAdminNowAsync(actor, cancellationToken)) return [];
+        if (!await gate.IsAdminNowAsync(actor, cancellationToken)) return new Page<GrantSummary>([], 0);
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
-        var grants = await db.RepositoryGrants.AsNoTracking().ToListAsync(cancellationToken);
-        var names = await db.Users.AsNoTracking().ToDictionaryAsync(u => u.Id, u => u.UserName ?? "?", cancellationToken);
-        return grants
-            .OrderBy(g => g.RepositoryPrefix, StringComparer.Ordinal).ThenBy(g => g.SubjectKind).ThenBy(g => g.Subject)
-            .Select(g => new GrantSummary(g.Id, g.RepositoryPrefix, g.SubjectKind, g.Subject, Label(g, names), g.Actions, g.CreatedAt, g.CreatedBy))
-            .ToList();
+        // A user grant names the user by id: its name is joined here (null once the user is deleted).
+        var rows = db.RepositoryGrants.AsNoTracking().Select(g => new
+        {
+            Grant = g,
+            UserName = g.SubjectKind == GrantSubjectKind.User ? db.Users.Where(u => u.Id == g.Subject).Select(u => u.UserName).FirstOrDefault() : null,
+        });
+        if (request.Needle is { } needle)
+            rows = rows.Where(r => r.Grant.RepositoryPrefix.ToLower().Contains(needle) || (r.UserName != null && r.UserName.ToLower().Contains(needle))
+                || (r.Grant.SubjectKind == GrantSubjectKind.Role && r.Grant.Subject.ToLower().Contains(needle)));
+        var total = await rows.CountAsync(cancellationToken);
+        rows = (request.SortBy?.ToLowerInvariant(), request.Descending) switch
+        {
+            ("actions", false) => rows.OrderBy(r => r.Grant.Actions).ThenBy(r => r.Grant.Id),
+            ("actions", true) => rows.OrderByDescending(r => r.Grant.Actions).ThenBy(r => r.Grant.Id),
+            ("createdat", false) => rows.OrderBy(r => r.Grant.CreatedAt).ThenBy(r => r.Grant.Id),
+            ("createdat", true) => rows.OrderByDescending(r => r.Grant.CreatedAt).ThenBy(r => r.Grant.Id),
+            ("createdby", false) => rows.OrderBy(r => r.Grant.CreatedBy).ThenBy(r => r.Grant.Id),
+            ("createdby", true) => rows.OrderByDescending(r => r.Grant.CreatedBy).ThenBy(r => r.Grant.Id),
+            ("subjectlabel", false) => rows.OrderBy(r => r.Grant.SubjectKind).ThenBy(r => r.UserName ?? r.Grant.Subject).ThenBy(r => r.Grant.Id),
+            ("subjectlabel", true) => rows.OrderByDescending(r => r.Grant.SubjectKind).ThenByDescending(r => r.UserName ?? r.Grant.Subject).ThenBy(r => r.Grant.Id),
+            (_, true) => rows.OrderByDescending(r => r.Grant.RepositoryPrefix).ThenBy(r => r.Grant.SubjectKind).ThenBy(r => r.Grant.Subject),
+            _ => rows.OrderBy(r => r.Grant.RepositoryPrefix).ThenBy(r => r.Grant.SubjectKind).ThenBy(r => r.Grant.Subject),
+        };
+        var page = await rows.Skip(request.SafeSkip).Take(request.SafeTake).ToListAsync(cancellationToken);
+        return new Page<GrantSummary>(page.Select(r => new GrantSummary(r.Grant.Id, r.Grant.RepositoryPrefix, r.Grant.SubjectKind, r.Grant.Subject,
+            Label(r.Grant, r.UserName), r.Grant.Actions, r.Grant.CreatedAt, r.Grant.CreatedBy)).ToList(), total);
     }
 
     /// <param name="subject">A user name for <see cref="GrantSubjectKind.User"/>, a role for <see cref="GrantSubjectKind.Role"/>, ignored otherwise.</param>
@@ -85,11 +108,11 @@ public sealed class RepositoryGrants(IDbContextFactory<PortalDbContext> database
 
     private static string Describe(string prefix) => prefix.Length == 0 ? "*" : prefix;
 
-    private static string Label(RepositoryGrant grant, Dictionary<string, string> names) => grant.SubjectKind switch
+    private static string Label(RepositoryGrant grant, string? userName) => grant.SubjectKind switch
     {
         GrantSubjectKind.Anonymous => "anonymous callers",
         GrantSubjectKind.AnyUser => "every signed-in user",
         GrantSubjectKind.Role => $"role {grant.Subject}",
-        _ => names.TryGetValue(grant.Subject, out var name) ? $"user {name}" : "a deleted user",
+        _ => userName is not null ? $"user {userName}" : "a deleted user",
     };
 }

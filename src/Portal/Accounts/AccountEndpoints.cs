@@ -16,7 +16,7 @@ public static class AccountEndpoints
             var name = context.User.Identity?.Name;
             await signIn.SignOutAsync();
             if (name is not null) audit.Record(name, "sign-out", AuditOutcome.Success, clientAddress: context.Connection.RemoteIpAddress?.ToString());
-            return Results.LocalRedirect("/account/login");
+            return Results.LocalRedirect("~/account/login");
         });
         return endpoints;
     }

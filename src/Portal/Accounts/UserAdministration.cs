@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Wharf.Portal.Audit;
 using Wharf.Portal.Data;
+using Wharf.Portal.Lists;
+using Wharf.Registry.Browse;
 
 namespace Wharf.Portal.Accounts;
 
@@ -20,19 +22,36 @@ public sealed record UserChangeResult(bool Succeeded, IReadOnlyList<string> Erro
 /// Users and their roles. Every change is checked against the acting user's role here, on the server, and audited:
 /// a page that merely hides a button is not a permission.
 /// </summary>
-public sealed class UserAdministration(UserManager<PortalUser> users, AdminGate gate, AuditLog audit, UserRecovery recovery, PasswordVerifier passwords)
+public sealed class UserAdministration(UserManager<PortalUser> users, PortalDbContext roles, AdminGate gate, AuditLog audit, UserRecovery recovery, PasswordVerifier passwords)
 {
-    public async Task<List<UserSummary>> ListAsync(CancellationToken cancellationToken)
+    /// <summary>One page of the users, sorted and searched in the database (the role is joined there too); none for a non-Admin.</summary>
+    public async Task<Page<UserSummary>> ListAsync(ClaimsPrincipal actor, ListRequest request, CancellationToken cancellationToken)
     {
-        var all = await users.Users.OrderBy(u => u.UserName).ToListAsync(cancellationToken);
-        var result = new List<UserSummary>();
-        foreach (var user in all)
+        if (!await gate.IsAdminNowAsync(actor, cancellationToken)) return new Page<UserSummary>([], 0);
+        var rows = users.Users.AsNoTracking().Select(u => new
         {
-            var roles = await users.GetRolesAsync(user);
-            result.Add(new UserSummary(user.Id, user.UserName!, roles.FirstOrDefault() ?? Roles.Viewer, user.Disabled,
-                user.LockoutEnd > DateTimeOffset.UtcNow, user.CreatedAt));
-        }
-        return result;
+            u.Id,
+            u.UserName,
+            u.Disabled,
+            u.LockoutEnd,
+            u.CreatedAt,
+            Role = roles.UserRoles.Where(r => r.UserId == u.Id).Join(roles.Roles, ur => ur.RoleId, r => r.Id, (_, r) => r.Name).FirstOrDefault(),
+        });
+        if (request.Needle is { } needle) rows = rows.Where(u => u.UserName!.ToLower().Contains(needle));
+        var total = await rows.CountAsync(cancellationToken);
+        rows = (request.SortBy?.ToLowerInvariant(), request.Descending) switch
+        {
+            ("role", false) => rows.OrderBy(u => u.Role).ThenBy(u => u.UserName),
+            ("role", true) => rows.OrderByDescending(u => u.Role).ThenBy(u => u.UserName),
+            ("createdat", false) => rows.OrderBy(u => u.CreatedAt).ThenBy(u => u.UserName),
+            ("createdat", true) => rows.OrderByDescending(u => u.CreatedAt).ThenBy(u => u.UserName),
+            (_, true) => rows.OrderByDescending(u => u.UserName),
+            _ => rows.OrderBy(u => u.UserName),
+        };
+        var page = await rows.Skip(request.SafeSkip).Take(request.SafeTake).ToListAsync(cancellationToken);
+        // LockoutEnd is compared here: SQLite cannot compare DateTimeOffset values in a query.
+        var now = DateTimeOffset.UtcNow;
+        return new Page<UserSummary>(page.Select(u => new UserSummary(u.Id, u.UserName!, u.Role ?? Roles.Viewer, u.Disabled, u.LockoutEnd > now, u.CreatedAt)).ToList(), total);
     }
 
     public Task<bool> AnyAsync() => users.Users.AnyAsync();

@@ -3,6 +3,7 @@ using Wharf.Portal.Accounts;
 using Wharf.Portal.Audit;
 using Wharf.Portal.Data;
 using Wharf.Registry;
+using Wharf.Registry.Browse;
 using Wharf.Registry.Gc;
 using Wharf.Registry.Metadata;
 
@@ -27,11 +28,11 @@ public sealed class GarbageCollectionConsole(
     public async Task<bool> CancelAsync() =>
         await gate.AllowsAsync((await authentication.GetAuthenticationStateAsync()).User, "gc.cancel") && collector.Cancel();
 
-    public Task<List<GcRunRecord>> HistoryAsync(int take) =>
-        engine.RunAsync<GcReports, List<GcRunRecord>>(r => r.HistoryAsync(0, take, CancellationToken.None));
+    public Task<Page<GcRunRecord>> HistoryAsync(int skip, int take) =>
+        engine.RunAsync<GcReports, Page<GcRunRecord>>(r => r.HistoryPageAsync(skip, take, CancellationToken.None));
 
-    public Task<List<GcItem>> ItemsAsync(long runId) =>
-        engine.RunAsync<GcReports, List<GcItem>>(r => r.LoadItemsAsync(runId, CancellationToken.None));
+    public Task<Page<GcItem>> ItemsAsync(long runId, int skip, int take) =>
+        engine.RunAsync<GcReports, Page<GcItem>>(r => r.ItemPageAsync(runId, skip, take, CancellationToken.None));
 
     private async Task<(GcRunRecord? Run, string? Error, GcWaiting? Waiting)> RunAsync(string action, Func<RegistryCaller, Task<GcRunResult>> run)
     {

@@ -5,7 +5,8 @@ namespace Wharf.Portal.Health;
 /// <summary>
 /// distribution's periodic checks (<c>health.storagedriver</c>, <c>health.file</c>): the inner check runs every
 /// <c>interval</c>, and the state turns unhealthy once <c>threshold</c> runs in a row have failed (one success heals
-/// it). Until the first run the state is that of a run made on demand.
+/// it). The first run is one interval after the first request, as distribution's periodic checkers start; until
+/// then every request runs the inner check on demand (without counting it toward the threshold).
 /// </summary>
 public sealed class PolledHealthCheck(IHealthCheck inner, TimeSpan interval, int threshold, TimeProvider time) : IHealthCheck, IAsyncDisposable
 {
@@ -16,7 +17,7 @@ public sealed class PolledHealthCheck(IHealthCheck inner, TimeSpan interval, int
 
     public TimeSpan Interval => interval;
 
-    public void Start() => _timer ??= time.CreateTimer(_ => _ = RunAsync(), null, TimeSpan.Zero, interval);
+    public void Start() => _timer ??= time.CreateTimer(_ => _ = RunAsync(), null, interval, interval);
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

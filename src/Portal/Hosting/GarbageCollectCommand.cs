@@ -19,16 +19,13 @@ public static class GarbageCollectCommand
     public static bool IsFlag(string argument) => DryRunFlags.Contains(argument) || DeleteUntaggedFlags.Contains(argument);
 
     public static async Task<int> RunAsync(string[] hostArgs, string? configPath, IReadOnlyCollection<string> flags, TextWriter output,
-        Action<WebApplicationBuilder>? customize = null)
+        Action<HostApplicationBuilder>? customize = null)
     {
         var dryRun = flags.Any(DryRunFlags.Contains);
         var deleteUntagged = flags.Any(DeleteUntaggedFlags.Contains);
-        var app = WharfHost.Build(hostArgs, configPath, b =>
-        {
-            // Logs go to standard error, so standard output carries the report alone (as the reference's does).
-            b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [WharfLogging.StandardErrorKey] = "true" });
-            customize?.Invoke(b);
-        });
+        // The engine alone: no web host, no portal (see RegistryCommandHost); logs go to standard error, so standard
+        // output carries the report alone, as the reference's does.
+        await using var app = RegistryCommandHost.Build(hostArgs, configPath, customize);
         try
         {
             _ = app.Services.GetRequiredService<IOptions<GarbageCollectionOptions>>().Value;
@@ -40,7 +37,8 @@ public static class GarbageCollectCommand
         }
         // A registry:2 directory Wharf has not served yet is imported first: with empty metadata everything would look
         // unreferenced.
-        await WharfHost.InitializeAsync(app, importDistributionData: true);
+        await using (var scope = app.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<RegistryDatabaseInitializer>().InitializeAsync(importDistributionData: true, CancellationToken.None);
 
         var collector = app.Services.GetRequiredService<GarbageCollector>();
         var caller = new RegistryCaller(Environment.UserName, "command line");
@@ -53,6 +51,7 @@ public static class GarbageCollectCommand
         var result = dryRun
             ? await collector.PreviewAsync(deleteUntagged, caller, interrupt.Token)
             : await collector.RunAsync(deleteUntagged, caller, interrupt.Token);
+        await app.WriteAuditAsync(CancellationToken.None);
         if (result.Mark is { } mark) await PrintMarkAsync(mark, output);
 
         var run = result.Run;
@@ -87,7 +86,11 @@ public static class GarbageCollectCommand
         }
         await output.WriteLineAsync($"\n{mark.MarkedBlobs} blobs marked, {mark.Blobs.Count} blobs and {mark.Manifests.Count} manifests eligible for deletion");
         foreach (var blob in mark.Blobs) await output.WriteLineAsync($"blob eligible for deletion: {blob.Digest}");
-        if (mark.Waiting is { Any: true } waiting)
-            await output.WriteLineAsync($"{waiting.Blobs} blobs ({waiting.Bytes} bytes) and {waiting.Manifests} manifests unreferenced but still inside the grace period: eligible from {waiting.FirstEligibleAt:yyyy-MM-ddTHH:mm:ssZ}, all by {waiting.LastEligibleAt:yyyy-MM-ddTHH:mm:ssZ}");
+        if (mark.Waiting is not { Any: true } waiting) return;
+        foreach (var item in waiting.Items)
+            await output.WriteLineAsync($"{(item.Kind == GcItemKind.Manifest ? "manifest" : "blob")} inside the grace period: {item.Digest}"
+                + (item.Repository is null ? "" : $" in {item.Repository}")
+                + $", {item.Bytes} bytes, " + (item.EligibleAt is { } at ? $"eligible from {at:yyyy-MM-ddTHH:mm:ssZ}" : "kept with a manifest inside the grace period"));
+        await output.WriteLineAsync($"{waiting.Blobs} blobs ({waiting.Bytes} bytes) and {waiting.Manifests} manifests unreferenced but still inside the grace period: eligible from {waiting.FirstEligibleAt:yyyy-MM-ddTHH:mm:ssZ}, all by {waiting.LastEligibleAt:yyyy-MM-ddTHH:mm:ssZ}");
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Wharf.Portal.Access;
 using Wharf.Portal.Data;
+using Wharf.Portal.Lists;
 
 namespace Wharf.Portal.Hosting;
 
@@ -13,7 +14,7 @@ public static class GrantsCommand
         switch (words.ElementAtOrDefault(1))
         {
             case "list":
-                foreach (var g in await grants.ListAsync(actor, CancellationToken.None))
+                await foreach (var g in ListRequest.AllAsync(r => grants.ListAsync(actor, r, CancellationToken.None)))
                     Console.WriteLine($"{g.Id}\t{(g.RepositoryPrefix.Length == 0 ? "*" : g.RepositoryPrefix)}\t{g.SubjectLabel}\t{g.Actions}");
                 return 0;
             case "add":

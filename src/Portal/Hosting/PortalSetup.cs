@@ -23,8 +23,7 @@ public static class PortalSetup
     public static void AddWharfPortal(this WebApplicationBuilder builder, RegistryOptions registry)
     {
         var services = builder.Services;
-        void UsePortalDatabase(DbContextOptionsBuilder o) => o.UseWharfDatabase(registry.Database,
-            Path.Combine(registry.ResolvedDataDirectory, "portal.db"), PortalDatabase.PostgreSqlMigrations, PortalDatabase.HistoryTable);
+        void UsePortalDatabase(DbContextOptionsBuilder o) => o.UsePortalDatabase(registry);
         services.AddDbContext<PortalDbContext>(UsePortalDatabase);
         services.AddDbContextFactory<PortalDbContext>(UsePortalDatabase, ServiceLifetime.Scoped);
         // Before the registry engine is added: the engine keeps the authorizer registered here.
@@ -104,6 +103,7 @@ public static class PortalSetup
         services.AddScoped<VisibleRegistry>();
         services.AddScoped<ManifestDeletion>();
         services.AddScoped<GarbageCollectionConsole>();
+        services.AddScoped<NotificationOverview>();
         services.AddSingleton<Upstreams.PortalUpstreamSource>();
         services.AddSingleton<Wharf.Registry.Proxy.IUpstreamSource>(sp => sp.GetRequiredService<Upstreams.PortalUpstreamSource>());
         services.AddScoped<Upstreams.UpstreamAdministration>();
@@ -120,6 +120,10 @@ public static class PortalSetup
             mud.SnackbarConfiguration.PreventDuplicates = false;
         });
     }
+
+    /// <summary>The portal's database: portal.db beside the registry's, or the same PostgreSQL database.</summary>
+    public static DbContextOptionsBuilder UsePortalDatabase(this DbContextOptionsBuilder o, RegistryOptions registry) =>
+        o.UseWharfDatabase(registry.Database, Path.Combine(registry.ResolvedDataDirectory, "portal.db"), PortalDatabase.PostgreSqlMigrations, PortalDatabase.HistoryTable);
 
     public static void MapWharfPortal(this WebApplication app)
     {

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Wharf.Portal.Access;
+using Wharf.Portal.Lists;
 
 namespace Wharf.Portal.Hosting;
 
@@ -12,7 +13,7 @@ public static class TokensCommand
         switch (words.ElementAtOrDefault(1))
         {
             case "list":
-                foreach (var t in await tokens.ListAllAsync(actor, CancellationToken.None))
+                await foreach (var t in ListRequest.AllAsync(r => tokens.ListAllAsync(actor, r, CancellationToken.None)))
                     Console.WriteLine($"{t.Id}\t{t.Owner}\t{t.Name}\t{t.Hint}\t{t.Actions}\t{(t.RepositoryPrefix.Length == 0 ? "*" : t.RepositoryPrefix)}\t{t.State(DateTime.UtcNow)}\texpires {t.ExpiresAt:yyyy-MM-dd}");
                 return 0;
             case "revoke" when long.TryParse(words.ElementAtOrDefault(2), out var id):

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Wharf.Portal.Accounts;
+using Wharf.Portal.Lists;
 
 namespace Wharf.Portal.Hosting;
 
@@ -13,7 +14,7 @@ public static class UsersCommand
         var name = words.ElementAtOrDefault(2);
         if (verb == "list")
         {
-            foreach (var u in await users.ListAsync(CancellationToken.None))
+            await foreach (var u in ListRequest.AllAsync(r => users.ListAsync(actor, r, CancellationToken.None)))
                 Console.WriteLine($"{u.UserName}\t{u.Role}\t{(u.Disabled ? "disabled" : u.LockedOut ? "locked out" : "active")}");
             return 0;
         }

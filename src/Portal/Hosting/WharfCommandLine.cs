@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Wharf.Registry.Import;
-using Wharf.Registry.Metadata;
 
 namespace Wharf.Portal.Hosting;
 
@@ -9,7 +6,8 @@ public static class WharfCommandLine
 {
     private const string Usage = """
         usage: wharf [serve] [config.yml] [--key=value ...]
-               wharf import [--defer-verification] [config.yml]
+               wharf import [--merge] [--defer-verification] [config.yml]
+               wharf export [config.yml]   (writes distribution's link files, for going back to registry:2)
                wharf garbage-collect [--dry-run] [--delete-untagged] [--grace-period DURATION] [config.yml]
                wharf copy-to-postgresql [config.yml]   (target: WHARF_TARGET_DATABASE, an empty PostgreSQL database)
         The config file may also be named by REGISTRY_CONFIGURATION_PATH.
@@ -22,12 +20,14 @@ public static class WharfCommandLine
         error ??= Console.Error;
         var command = args.Length > 0 && !args[0].StartsWith('-') && !args[0].EndsWith(".yml") && !args[0].EndsWith(".yaml") ? args[0] : "serve";
         var rest = command == "serve" && (args.Length == 0 || args[0] != "serve") ? args : args.Skip(1).ToArray();
-        // distribution's garbage-collect flags may come before the config file.
-        var gcFlags = command == "garbage-collect" ? rest.Where(GarbageCollectCommand.IsFlag).ToArray() : [];
-        rest = rest.Where(a => !gcFlags.Contains(a)).ToArray();
-        // import --defer-verification: record blobs without hashing them; each is verified on its first read.
-        var deferVerification = command == "import" && rest.Contains(DeferVerificationFlag);
-        rest = rest.Where(a => a != DeferVerificationFlag).ToArray();
+        // Flags of garbage-collect (distribution's) and import may come before the config file.
+        var commandFlags = command switch
+        {
+            "garbage-collect" => rest.Where(GarbageCollectCommand.IsFlag).ToArray(),
+            "import" => rest.Where(a => a is DistributionCommands.MergeFlag or DistributionCommands.DeferVerificationFlag).ToArray(),
+            _ => [],
+        };
+        rest = rest.Where(a => !commandFlags.Contains(a)).ToArray();
         string[] gracePeriod = [];
         if (command == "garbage-collect")
         {
@@ -51,7 +51,7 @@ public static class WharfCommandLine
 
         try
         {
-            return await RunCommandAsync(command, hostArgs, configPath, gcFlags, deferVerification);
+            return await RunCommandAsync(command, hostArgs, configPath, commandFlags);
         }
         catch (InvalidDataException e)
         {
@@ -82,9 +82,7 @@ public static class WharfCommandLine
         return (rest.ToArray(), [$"--{Wharf.Registry.Gc.GarbageCollectionOptions.Section}:GracePeriod={grace:c}"]);
     }
 
-    public const string DeferVerificationFlag = "--defer-verification";
-
-    private static async Task<int> RunCommandAsync(string command, string[] hostArgs, string? configPath, string[] gcFlags, bool deferVerification)
+    private static async Task<int> RunCommandAsync(string command, string[] hostArgs, string? configPath, string[] commandFlags)
     {
         switch (command)
         {
@@ -94,9 +92,12 @@ public static class WharfCommandLine
                 await app.RunAsync();
                 return 0;
             case "import":
-                return await ImportAsync(hostArgs, configPath, deferVerification);
+                return await DistributionCommands.ImportAsync(hostArgs, configPath, merge: commandFlags.Contains(DistributionCommands.MergeFlag), Console.Out, Console.Error,
+                    deferVerification: commandFlags.Contains(DistributionCommands.DeferVerificationFlag));
+            case "export":
+                return await DistributionCommands.ExportAsync(hostArgs, configPath, Console.Out, Console.Error);
             case "garbage-collect":
-                return await GarbageCollectCommand.RunAsync(hostArgs, configPath, gcFlags, Console.Out);
+                return await GarbageCollectCommand.RunAsync(hostArgs, configPath, commandFlags, Console.Out);
             case "copy-to-postgresql":
                 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
                 if (configPath is not null)
@@ -112,16 +113,5 @@ public static class WharfCommandLine
                 await Console.Error.WriteLineAsync($"unknown command '{command}'\n{Usage}");
                 return 2;
         }
-    }
-
-    private static async Task<int> ImportAsync(string[] hostArgs, string? configPath, bool deferVerification)
-    {
-        var app = WharfHost.Build(hostArgs, configPath);
-        await WharfHost.InitializeAsync(app, importDistributionData: false);
-        await using var scope = app.Services.CreateAsyncScope();
-        var report = await scope.ServiceProvider.GetRequiredService<DistributionImporter>().ImportAsync(CancellationToken.None, deferVerification);
-        Console.WriteLine($"imported {report.Repositories} repositories, {report.Manifests} manifests, {report.Tags} tags, {report.Layers} layer links ({report.Skipped} entries skipped)" +
-            (deferVerification ? "; blobs not verified yet: each is hashed against its digest on its first read" : ""));
-        return 0;
     }
 }

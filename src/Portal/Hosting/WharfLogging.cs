@@ -20,7 +20,7 @@ public static class WharfLogging
 
     private sealed record Settings(Serilog.ILogger Logger, bool AccessLog);
 
-    public static void Configure(WebApplicationBuilder builder, RegistryOptions options)
+    public static void Configure(IHostApplicationBuilder builder, RegistryOptions options)
     {
         var log = builder.Configuration.GetSection(RegistryConfiguration.Section).GetSection("log");
         var formatter = log["formatter"]?.Trim().ToLowerInvariant();

@@ -437,6 +437,48 @@ namespace Wharf.Registry.PostgreSql.Migrations
                     b.ToTable("PendingNotifications", (string)null);
                 });
 
+            modelBuilder.Entity("Wharf.Registry.Proxy.UpstreamStatisticsRecord", b =>
+                {
+                    b.Property<string>("Upstream")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long>("BytesFetched")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("BytesFromCache")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CacheHits")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CacheMisses")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Fetches")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<DateTime?>("LastErrorAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("LastSuccessAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool?>("Reachable")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("StaleServes")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Upstream");
+
+                    b.ToTable("UpstreamStatistics", (string)null);
+                });
+
             modelBuilder.Entity("Wharf.Registry.Metadata.CachedRepositoryRecord", b =>
                 {
                     b.HasOne("Wharf.Registry.Metadata.RepositoryRecord", null)

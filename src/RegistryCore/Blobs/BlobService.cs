@@ -9,8 +9,8 @@ using Wharf.Registry.Storage;
 namespace Wharf.Registry.Blobs;
 
 /// <summary>Blobs as seen through a repository: a blob is readable in a repository only once it is linked there.</summary>
-public sealed class BlobService(RegistryDbContext db, BlobLedger ledger, BlobStore store, BlobVerification verification, IRegistryEventSink events,
-    IOptions<RegistryOptions> options) : IBlobSource
+public sealed class BlobService(RegistryDbContext db, BlobLedger ledger, BlobStore store, BlobVerification verification, IOptions<RegistryOptions> options)
+    : IBlobSource
 {
     public async Task<BlobRead?> ReadAsync(string repository, Digest digest, BlobReadMode mode, RegistryCaller caller, CancellationToken cancellationToken)
     {
@@ -75,23 +75,24 @@ public sealed class BlobService(RegistryDbContext db, BlobLedger ledger, BlobSto
         // it since, and the fresh link keeps it for the grace period (docs/gc.md). The repository is made only with
         // the link: a mount that fails creates nothing.
         if (await store.SizeAsync(digest, cancellationToken) is null) return false;
-        var size = await ledger.LinkExistingAsync(repository, digest.ToString(), cancellationToken);
-        if (size is null) return false;
-        events.Publish(new RegistryEvent(RegistryEventKind.BlobMounted, repository, caller) { Digest = digest.ToString(), Size = size });
-        return true;
+        var size = await ledger.LinkExistingAsync(repository, digest.ToString(),
+            size => new RegistryEvent(RegistryEventKind.BlobMounted, repository, caller) { Digest = digest.ToString(), Size = size }, cancellationToken);
+        return size is not null;
     }
 
     /// <summary>Unlinks a blob from a repository. Its bytes go when garbage collection finds nothing else uses them.</summary>
     public async Task<bool> DeleteAsync(string repository, Digest digest, RegistryCaller caller, CancellationToken cancellationToken)
     {
         var text = digest.ToString();
-        var deleted = await (from rb in db.RepositoryBlobs
-                             join r in db.Repositories on rb.RepositoryId equals r.Id
-                             where r.Name == repository && rb.Digest == text
-                             select rb).ExecuteDeleteAsync(cancellationToken);
-        if (deleted == 0) return false;
-        events.Publish(new RegistryEvent(RegistryEventKind.BlobDeleted, repository, caller) { Digest = text });
-        return true;
+        var deleted = await ledger.ChangeAsync(async ct =>
+        {
+            var removed = await (from rb in db.RepositoryBlobs
+                                 join r in db.Repositories on rb.RepositoryId equals r.Id
+                                 where r.Name == repository && rb.Digest == text
+                                 select rb).ExecuteDeleteAsync(ct);
+            return removed == 0 ? null : new RegistryEvent(RegistryEventKind.BlobDeleted, repository, caller) { Digest = text };
+        }, cancellationToken);
+        return deleted is not null;
     }
 
     /// <summary>Null when the repository does not hold the blob; else whether it still awaits verification.</summary>

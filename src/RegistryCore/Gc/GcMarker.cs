@@ -66,6 +66,9 @@ public sealed class GcMarker(RegistryDbContext db, IBlobStorage storage)
         var youngTimes = manifests.Where(m => waitingManifests.Contains(m.Id) && m.PushedAt >= cutoff).Select(m => m.PushedAt).ToList();
         long waitingBytes = 0;
         var waitingBlobs = 0;
+        var waitingItems = manifests.Where(m => waitingManifests.Contains(m.Id))
+            .Select(m => new GcWaitingItem(GcItemKind.Manifest, m.Digest, repositories[m.RepositoryId], m.Size, m.PushedAt >= cutoff ? m.PushedAt + gracePeriod : null))
+            .ToList();
 
         var keptBlobs = new HashSet<string>(StringComparer.Ordinal);
         var marked = new List<MarkedManifest>(kept.Count);
@@ -110,6 +113,7 @@ public sealed class GcMarker(RegistryDbContext db, IBlobStorage storage)
                 waitingBlobs++;
                 if (hasFile) waitingBytes += file!.Size;
                 youngTimes.Add(young);
+                waitingItems.Add(new GcWaitingItem(GcItemKind.Blob, digest, null, hasFile ? file!.Size : 0, young + gracePeriod));
                 continue;
             }
             candidates.Add((digest, hasFile ? file!.Size : row.Size, reason));
@@ -134,7 +138,10 @@ public sealed class GcMarker(RegistryDbContext db, IBlobStorage storage)
         var eligibleBlobs = candidates.Select(c => new GcItem(GcItemKind.Blob, c.Digest, mediaTypes.GetValueOrDefault(c.Digest), c.Size,
             holders.TryGetValue(c.Digest, out var set) ? set.ToList() : [], c.Reason)).ToList();
         var waiting = new GcWaiting(waitingManifests.Count, waitingBlobs, waitingBytes,
-            youngTimes.Count == 0 ? null : youngTimes.Min() + gracePeriod, youngTimes.Count == 0 ? null : youngTimes.Max() + gracePeriod);
+            youngTimes.Count == 0 ? null : youngTimes.Min() + gracePeriod, youngTimes.Count == 0 ? null : youngTimes.Max() + gracePeriod)
+        {
+            Items = waitingItems.OrderBy(i => i.Kind).ThenBy(i => i.Digest, StringComparer.Ordinal).ToList(),
+        };
         return new GcMarkResult(marked, keptBlobs.Count, eligibleManifests, eligibleBlobs) { Waiting = waiting };
     }
 

@@ -1,3 +1,4 @@
+using Wharf.Registry.Browse;
 using System.Data;
 using Microsoft.EntityFrameworkCore;
 using Wharf.Registry.Metadata;
@@ -34,6 +35,9 @@ public sealed record GcMarkResult(IReadOnlyList<MarkedManifest> Kept, int Marked
 public sealed record GcWaiting(int Manifests, int Blobs, long Bytes, DateTime? FirstEligibleAt, DateTime? LastEligibleAt)
 {
     public static readonly GcWaiting None = new(0, 0, 0, null, null);
+
+    /// <summary>Each of them, in digest order, for the command line's report.</summary>
+    public IReadOnlyList<GcWaitingItem> Items { get; init; } = [];
 
     public bool Any => Manifests + Blobs > 0;
 }
@@ -146,9 +150,27 @@ public sealed class GcReports(RegistryDbContext db)
     public Task<List<GcRunRecord>> HistoryAsync(int skip, int take, CancellationToken cancellationToken) =>
         db.GcRuns.AsNoTracking().OrderByDescending(r => r.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
 
+    /// <summary>One page of the history of runs, newest first, and how many runs there are.</summary>
+    public async Task<Page<GcRunRecord>> HistoryPageAsync(int skip, int take, CancellationToken cancellationToken) =>
+        new(await HistoryAsync(skip, take, cancellationToken), await db.GcRuns.CountAsync(cancellationToken));
+
+    /// <summary>One page of a run's report, in report order, and how many items the report has.</summary>
+    public async Task<Page<GcItem>> ItemPageAsync(long runId, int skip, int take, CancellationToken cancellationToken)
+    {
+        var rows = await ItemsAsync(runId, null, skip, take, cancellationToken);
+        var total = await db.GcItems.CountAsync(i => i.RunId == runId, cancellationToken);
+        return new(rows.Select(r => new GcItem(r.Kind, r.Digest, r.MediaType, r.Size, r.Repositories?.Split(',') ?? [], r.Reason)).ToList(), total);
+    }
+
     /// <summary>One page of a run's report, optionally one kind only, in report order.</summary>
     public Task<List<GcItemRecord>> ItemsAsync(long runId, GcItemKind? kind, int skip, int take, CancellationToken cancellationToken) =>
         db.GcItems.AsNoTracking()
             .Where(i => i.RunId == runId && (kind == null || i.Kind == kind))
             .OrderBy(i => i.Ordinal).Skip(skip).Take(take).ToListAsync(cancellationToken);
 }
+
+/// <summary>
+/// One manifest or blob inside the grace period: its bytes (for a blob, those of its file; nothing when the file is
+/// gone) and when it becomes eligible (null for a manifest kept only as the platform or referrer of a young one).
+/// </summary>
+public sealed record GcWaitingItem(GcItemKind Kind, string Digest, string? Repository, long Bytes, DateTime? EligibleAt);

@@ -6,7 +6,11 @@ using Wharf.Registry.Storage;
 
 namespace Wharf.Registry.Import;
 
-public sealed record ImportReport(int Repositories, int Manifests, int Tags, int Layers, int Skipped);
+/// <param name="KeptNewer">Entries of a merge where Wharf's state was newer than the link file and was kept.</param>
+public sealed record ImportReport(int Repositories, int Manifests, int Tags, int Layers, int Skipped, int KeptNewer = 0);
+
+/// <summary>Thrown when an import is asked for over metadata that is not empty, without a merge.</summary>
+public sealed class ImportRefusedException(string message) : InvalidOperationException(message);
 
 /// <summary>
 /// Reads distribution's <c>repositories/</c> tree (tag links, manifest revisions, layer links) into Wharf's metadata,
@@ -16,6 +20,14 @@ public sealed record ImportReport(int Repositories, int Manifests, int Tags, int
 /// link out of the store) is skipped and named in the log, never served as that digest. For very large stores,
 /// <c>deferVerification</c> records blobs after a stat only, marked unverified: the first read of each hashes it
 /// before serving it (<see cref="Blobs.BlobVerification"/>).
+/// <para>
+/// Over metadata that is not empty an import only runs as a merge, which never replaces newer state with older.
+/// "Newer" is decided per entry: a tag both sides have takes the link file's digest only when the file was modified
+/// after Wharf last moved the tag (its UpdatedAt); a tag, manifest or layer link that Wharf does not have is added
+/// only when its file was modified after Wharf's last import or export of this store (<see cref="DistributionSync"/>),
+/// because an older one names something Wharf has deleted since. A merge never deletes: what Wharf has and the
+/// link files lack stays.
+/// </para>
 /// </summary>
 public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStorage storage, BlobStore store, ILogger<DistributionImporter> logger)
 {
@@ -28,41 +40,68 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
     private readonly Dictionary<string, long?> _verified = new(StringComparer.Ordinal);
     private long _verifiedBytes;
 
+    /// <param name="merge">Allowed to run over metadata that is not empty (see the class remarks).</param>
+    /// <exception cref="ImportRefusedException">The metadata is not empty and <paramref name="merge"/> is false.</exception>
     private bool _deferVerification;
 
-    public async Task<ImportReport> ImportAsync(CancellationToken cancellationToken, bool deferVerification = false)
+    /// <param name="deferVerification">Record blobs without hashing them (<c>wharf import --defer-verification</c>).</param>
+    public async Task<ImportReport> ImportAsync(bool merge, CancellationToken cancellationToken, bool deferVerification = false)
     {
         _deferVerification = deferVerification;
-        int repositories = 0, manifests = 0, tags = 0, layers = 0, skipped = 0;
+        var hasMetadata = await db.Repositories.AnyAsync(cancellationToken);
+        if (hasMetadata && !merge)
+            throw new ImportRefusedException("the metadata database is not empty (Wharf has served this store): importing again would bring back " +
+                "what Wharf deleted and revert tags moved since; run `wharf import --merge` to add only what is newer in the link files");
+        // A first import takes everything; a merge only what the link files changed since Wharf last agreed with them.
+        var since = hasMetadata ? await DistributionSync.LastAsync(storage, cancellationToken) : null;
+        var mode = new MergeMode(hasMetadata, since);
+        int repositories = 0, manifests = 0, tags = 0, layers = 0, skipped = 0, kept = 0;
         await foreach (var repository in DistributionTree.RepositoriesAsync(storage, cancellationToken))
         {
             if (!RepositoryName.IsValid(repository.Name)) continue;
-            var result = await ImportRepositoryAsync(repository, cancellationToken);
+            var result = await ImportRepositoryAsync(repository, mode, cancellationToken);
             repositories++;
             manifests += result.Manifests;
             tags += result.Tags;
             layers += result.Layers;
             skipped += result.Skipped;
+            kept += result.KeptNewer;
             LogRepository(logger, repository.Name, result.Manifests, result.Tags, result.Layers);
         }
+        await DistributionSync.MarkAsync(storage, "import", cancellationToken);
         if (deferVerification) LogDeferred(logger, _verified.Count(v => v.Value is not null), _verifiedBytes, _verified.Count(v => v.Value is null));
         else LogVerified(logger, _verified.Count, _verifiedBytes, _verified.Count(v => v.Value is null));
-        var report = new ImportReport(repositories, manifests, tags, layers, skipped);
+        var report = new ImportReport(repositories, manifests, tags, layers, skipped, kept);
         LogDone(logger, report.Repositories, report.Manifests, report.Tags, report.Layers, report.Skipped);
+        if (mode.Merging) LogKept(logger, kept);
         return report;
     }
 
-    private sealed record RepositoryResult(int Manifests, int Tags, int Layers, int Skipped);
+    /// <param name="Merging">The metadata held state before this import.</param>
+    /// <param name="Since">Wharf's last import or export of this store; null when there was none (every link file counts as newer).</param>
+    private sealed record MergeMode(bool Merging, DateTimeOffset? Since)
+    {
+        /// <summary>Whether a link file for something Wharf lacks was written after Wharf last agreed with the files.</summary>
+        public bool IsNew(DistributionRepository repository, string key) =>
+            !Merging || Since is null || repository.ModifiedAt[key] > Since.Value;
+    }
 
-    private async Task<RepositoryResult> ImportRepositoryAsync(DistributionRepository repository, CancellationToken cancellationToken)
+    private sealed record RepositoryResult(int Manifests, int Tags, int Layers, int Skipped, int KeptNewer);
+
+    private async Task<RepositoryResult> ImportRepositoryAsync(DistributionRepository repository, MergeMode mode, CancellationToken cancellationToken)
     {
         var name = repository.Name;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var repositoryId = await db.EnsureRepositoryAsync(name, cancellationToken);
-        int layers = 0, manifests = 0, tags = 0, skipped = 0;
+        int layers = 0, manifests = 0, tags = 0, skipped = 0, kept = 0;
+        var linked = mode.Merging
+            ? (await db.RepositoryBlobs.Where(l => l.RepositoryId == repositoryId).Select(l => l.Digest).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal)
+            : [];
 
-        foreach (var digest in await ReadLinksAsync(repository.LayerLinks, cancellationToken))
+        foreach (var (key, digest) in await ReadLinksAsync(repository.LayerLinks, cancellationToken))
         {
+            if (linked.Contains(digest.ToString())) continue;
+            if (!mode.IsNew(repository, key)) { kept++; continue; }
             var size = await BlobSizeAsync(digest, cancellationToken);
             if (size is null) { skipped++; continue; }
             if (_deferVerification) await RecordUnverifiedBlobAsync(digest.ToString(), size.Value, cancellationToken);
@@ -71,23 +110,35 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
             layers++;
         }
 
-        var imported = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var digest in await ReadLinksAsync(repository.RevisionLinks, cancellationToken))
+        var known = (await db.Manifests.Where(m => m.RepositoryId == repositoryId).Select(m => m.Digest).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var imported = new HashSet<string>(known, StringComparer.Ordinal);
+        foreach (var (key, digest) in await ReadLinksAsync(repository.RevisionLinks, cancellationToken))
         {
+            if (known.Contains(digest.ToString())) continue;
+            if (!mode.IsNew(repository, key)) { kept++; continue; }
             if (await ImportManifestAsync(repositoryId, name, digest, cancellationToken)) { imported.Add(digest.ToString()); manifests++; }
             else skipped++;
         }
 
+        var current = await db.Tags.AsNoTracking().Where(t => t.RepositoryId == repositoryId)
+            .ToDictionaryAsync(t => t.Name, t => (t.ManifestDigest, t.UpdatedAt), StringComparer.Ordinal, cancellationToken);
         foreach (var (tag, key) in repository.TagLinks)
         {
             var link = await DistributionTree.ReadLinkAsync(storage, key, cancellationToken);
             if (!TagName.IsValid(tag) || link is null || !imported.Contains(link.Value.ToString())) { skipped++; continue; }
+            if (current.TryGetValue(tag, out var wharf))
+            {
+                if (wharf.ManifestDigest == link.Value.ToString()) continue;
+                // Both have the tag and disagree: the later change wins. Wharf keeps UTC; the file's time is the store's.
+                if (repository.ModifiedAt[key].UtcDateTime <= DateTime.SpecifyKind(wharf.UpdatedAt, DateTimeKind.Utc)) { kept++; continue; }
+            }
+            else if (!mode.IsNew(repository, key)) { kept++; continue; }
             await db.UpsertTagAsync(repositoryId, tag, link.Value.ToString(), cancellationToken);
             tags++;
         }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new RepositoryResult(manifests, tags, layers, skipped);
+        return new RepositoryResult(manifests, tags, layers, skipped, kept);
     }
 
     private async Task<bool> ImportManifestAsync(long repositoryId, string repository, Digest digest, CancellationToken cancellationToken)
@@ -112,11 +163,11 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
         return true;
     }
 
-    private async Task<List<Digest>> ReadLinksAsync(List<string> keys, CancellationToken cancellationToken)
+    private async Task<List<(string Key, Digest Digest)>> ReadLinksAsync(List<string> keys, CancellationToken cancellationToken)
     {
-        var result = new List<Digest>(keys.Count);
+        var result = new List<(string, Digest)>(keys.Count);
         foreach (var key in keys)
-            if (await DistributionTree.ReadLinkAsync(storage, key, cancellationToken) is { } digest) result.Add(digest);
+            if (await DistributionTree.ReadLinkAsync(storage, key, cancellationToken) is { } digest) result.Add((key, digest));
         return result;
     }
 
@@ -166,6 +217,9 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Import of the distribution data directory done: {Repositories} repositories, {Manifests} manifests, {Tags} tags, {Layers} layer links, {Skipped} entries skipped")]
     private static partial void LogDone(ILogger logger, int repositories, int manifests, int tags, int layers, int skipped);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Merge: kept Wharf's state for {Kept} link file entries older than it (tags moved, or tags, manifests and layers deleted, in Wharf since)")]
+    private static partial void LogKept(ILogger logger, int kept);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Import: {Repository} lists manifest {Digest} but its blob is missing; skipped")]
     private static partial void LogMissing(ILogger logger, string repository, string digest);

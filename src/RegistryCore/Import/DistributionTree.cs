@@ -13,6 +13,8 @@ public sealed class DistributionRepository(string name)
     public List<string> RevisionLinks { get; } = [];
     /// <summary>Tag name → its <c>_manifests/tags/&lt;tag&gt;/current/link</c> key.</summary>
     public List<(string Tag, string Key)> TagLinks { get; } = [];
+    /// <summary>Each link file's modification time (what a merging import compares with Wharf's state).</summary>
+    public Dictionary<string, DateTimeOffset> ModifiedAt { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -40,6 +42,7 @@ public static class DistributionTree
                 if (current is not null) yield return current;
                 current = new DistributionRepository(name);
             }
+            current.ModifiedAt[item.Key] = item.Modified;
             switch (rest)
             {
                 case ["_layers", _, _, "link"]:

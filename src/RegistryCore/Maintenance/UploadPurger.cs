@@ -16,7 +16,8 @@ namespace Wharf.Registry.Maintenance;
 /// purge age, and much sooner (<see cref="UploadOptions.AbandonedAge"/>) the ones that look abandoned: no byte ever
 /// arrived, the last chunk failed, or the request writing to it died (its claim lapsed). Their staged bytes are
 /// removed through the storage upload (S3 multipart uploads are aborted, Azure's uncommitted blocks dropped), and so
-/// are staging areas no session row names (a crash between staging and recording), and scratch files.
+/// are staging areas no session row names (a crash between staging and recording), scratch files, and the
+/// multipart uploads and staged blocks of whole-object puts that a crash interrupted.
 /// </summary>
 public sealed partial class UploadPurger(
     IServiceScopeFactory scopes,
@@ -84,6 +85,9 @@ public sealed partial class UploadPurger(
         }
 
         await PurgeUnrecordedStagingAsync(db, abandonedCutoff, cancellationToken);
+        // Multipart uploads and staged blocks of whole-object puts a crash interrupted (object stores only). Such a
+        // put cannot tell whether it is still running, so it gets the purge age of an idle session.
+        await storage.PurgeInterruptedWritesAsync(idleCutoff, cancellationToken);
         // Temporary files of puts that a crash interrupted (the filesystem store's; object stores have none).
         var scratch = new List<string>();
         await foreach (var item in storage.ListAllAsync(StorageLayout.ScratchRoot + "/", cancellationToken))

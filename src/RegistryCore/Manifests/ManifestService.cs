@@ -22,8 +22,7 @@ public sealed class ManifestService(
     RegistryDbContext db,
     BlobLedger ledger,
     BlobStore store,
-    IOptions<RegistryOptions> options,
-    IRegistryEventSink events) : IManifestSource
+    IOptions<RegistryOptions> options) : IManifestSource
 {
     Task<StoredManifest?> IManifestSource.FindAsync(string repository, string reference, RegistryCaller caller, CancellationToken cancellationToken) =>
         FindAsync(repository, reference, cancellationToken);
@@ -97,15 +96,14 @@ public sealed class ManifestService(
                 if (!isDigest) await db.UpsertTagAsync(repositoryId, reference, digestText, ct);
                 return true;
             },
-            ct => store.PutAsync(digest, content, ct), cancellationToken);
-
-        events.Publish(new RegistryEvent(RegistryEventKind.ManifestPushed, repository, caller)
-        {
-            Digest = digestText,
-            Tag = isDigest ? null : reference,
-            MediaType = manifest.MediaType,
-            Size = content.Length,
-        });
+            ct => store.PutAsync(digest, content, ct),
+            new RegistryEvent(RegistryEventKind.ManifestPushed, repository, caller)
+            {
+                Digest = digestText,
+                Tag = isDigest ? null : reference,
+                MediaType = manifest.MediaType,
+                Size = content.Length,
+            }, cancellationToken);
         return new PushedManifest(digest, manifest.Subject?.Digest.ToString());
     }
 
@@ -122,24 +120,24 @@ public sealed class ManifestService(
 
         if (!Digest.LooksLikeDigest(reference))
         {
-            var removed = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.Name == reference).ExecuteDeleteAsync(cancellationToken);
-            if (removed == 0) return false;
-            events.Publish(new RegistryEvent(RegistryEventKind.TagDeleted, repository, caller) { Tag = reference });
-            return true;
+            return await ledger.ChangeAsync(async ct =>
+            {
+                var removed = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.Name == reference).ExecuteDeleteAsync(ct);
+                return removed == 0 ? null : new RegistryEvent(RegistryEventKind.TagDeleted, repository, caller) { Tag = reference };
+            }, cancellationToken) is not null;
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var tags = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == reference).Select(t => t.Name).ToListAsync(cancellationToken);
-        await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == reference).ExecuteDeleteAsync(cancellationToken);
-        var manifests = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == reference).ExecuteDeleteAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        if (manifests == 0) return false;
-        events.Publish(new RegistryEvent(RegistryEventKind.ManifestDeleted, repository, caller)
+        return await ledger.ChangeAsync(async ct =>
         {
-            Digest = reference,
-            Tag = tags.Count > 0 ? string.Join(',', tags) : null,
-        });
-        return true;
+            var tags = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == reference).Select(t => t.Name).ToListAsync(ct);
+            await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == reference).ExecuteDeleteAsync(ct);
+            var manifests = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == reference).ExecuteDeleteAsync(ct);
+            return manifests == 0 ? null : new RegistryEvent(RegistryEventKind.ManifestDeleted, repository, caller)
+            {
+                Digest = reference,
+                Tag = tags.Count > 0 ? string.Join(',', tags) : null,
+            };
+        }, cancellationToken) is not null;
     }
 
     /// <summary>The tags that point at a digest (what a delete by digest takes with it).</summary>

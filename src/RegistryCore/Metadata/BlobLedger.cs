@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Wharf.Registry.Api;
+using Wharf.Registry.Events;
 
 namespace Wharf.Registry.Metadata;
 
@@ -24,10 +25,16 @@ namespace Wharf.Registry.Metadata;
 /// </list>
 /// Nothing inside a ledger transaction touches storage: writers stat or publish objects before or after it, and the
 /// sweep marks rows as being deleted, commits, deletes the objects, then deletes the rows. A writer that finds its
-/// digest marked waits until the sweep has finished with it (<see cref="RecordAndLinkAsync"/> says so, and the caller
+/// digest marked waits until the sweep has finished with it (<see cref="RecordAndLinkAsync(long, string, long, RegistryEvent?, CancellationToken)"/> says so, and the caller
 /// stores the object again or refuses).
+/// <para>
+/// It is also the one place where a change that raises an event commits: the event's notification rows
+/// (<see cref="IEventOutbox"/>) are written in the change's own transaction, and the event goes to the in-process
+/// sinks (audit, metrics, caches) once it has committed.
+/// </para>
 /// </remarks>
-public sealed class BlobLedger(RegistryDbContext db)
+/// <param name="events">The in-process sinks; null for a ledger of the pull-through cache, whose writes raise their own events.</param>
+public sealed class BlobLedger(RegistryDbContext db, IRegistryEventSink? events = null, IEventOutbox? outbox = null)
 {
     /// <summary>How long a writer waits for a sweep to finish deleting a digest before it gives up with a retryable error.</summary>
     public static readonly TimeSpan DeletionWait = TimeSpan.FromMinutes(2);
@@ -66,15 +73,15 @@ public sealed class BlobLedger(RegistryDbContext db)
     /// </summary>
     /// <returns>True when it had to wait for a sweep: an object stored before this call may be gone, so the caller
     /// stores it again (or refuses) before acknowledging.</returns>
-    public Task<bool> RecordAndLinkAsync(long repositoryId, string digest, long size, CancellationToken cancellationToken) =>
-        RecordAndLinkAsync(repositoryId, digest, size, null, cancellationToken);
+    public Task<bool> RecordAndLinkAsync(long repositoryId, string digest, long size, RegistryEvent? change, CancellationToken cancellationToken) =>
+        RecordAndLinkAsync(repositoryId, digest, size, null, change, cancellationToken);
 
     /// <summary>
     /// The same, running <paramref name="alongside"/> in the same transaction just before the rows are written (an
     /// upload's claim-fenced removal of its session: when it throws, nothing is recorded).
     /// </summary>
     public async Task<bool> RecordAndLinkAsync(long repositoryId, string digest, long size, Func<CancellationToken, Task>? alongside,
-        CancellationToken cancellationToken)
+        RegistryEvent? change, CancellationToken cancellationToken)
     {
         var waited = false;
         while (true)
@@ -86,7 +93,7 @@ public sealed class BlobLedger(RegistryDbContext db)
                     if (alongside is not null) await alongside(cancellationToken);
                     await db.RecordBlobAsync(digest, size, cancellationToken);
                     await db.LinkBlobAsync(repositoryId, digest, cancellationToken);
-                    await transaction.CommitAsync(cancellationToken);
+                    await CommitAsync(transaction, change, cancellationToken);
                     return waited;
                 }
             }
@@ -101,14 +108,15 @@ public sealed class BlobLedger(RegistryDbContext db)
     /// empty repository behind. The caller has checked that the object is in storage before calling.
     /// </summary>
     /// <returns>The blob's size, or null when it cannot be linked.</returns>
-    public async Task<long?> LinkExistingAsync(string repository, string digest, CancellationToken cancellationToken)
+    /// <param name="change">The event the link raises, given the blob's size.</param>
+    public async Task<long?> LinkExistingAsync(string repository, string digest, Func<long, RegistryEvent>? change, CancellationToken cancellationToken)
     {
         await using var transaction = await LockAsync([digest], cancellationToken);
         var blob = await db.Blobs.AsNoTracking().Where(b => b.Digest == digest).Select(b => new { b.Size, b.DeletingSince }).FirstOrDefaultAsync(cancellationToken);
         if (blob is null || blob.DeletingSince is not null) return null;
         var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
         await db.LinkBlobAsync(repositoryId, digest, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await CommitAsync(transaction, change?.Invoke(blob.Size), cancellationToken);
         return blob.Size;
     }
 
@@ -118,7 +126,7 @@ public sealed class BlobLedger(RegistryDbContext db)
     /// bytes are in memory) and tries again.
     /// </summary>
     public async Task<T> RecordManifestAsync<T>(string digest, long size, IReadOnlyCollection<string> references,
-        Func<CancellationToken, Task<T>> record, Func<CancellationToken, Task> storeAgain, CancellationToken cancellationToken)
+        Func<CancellationToken, Task<T>> record, Func<CancellationToken, Task> storeAgain, RegistryEvent? change, CancellationToken cancellationToken)
     {
         string[] locked = [digest, .. references];
         while (true)
@@ -134,13 +142,45 @@ public sealed class BlobLedger(RegistryDbContext db)
                     // Recorded, not linked: a manifest's bytes are read as a manifest, and its row is what keeps them.
                     await db.RecordBlobAsync(digest, size, cancellationToken);
                     var result = await record(cancellationToken);
-                    await transaction.CommitAsync(cancellationToken);
+                    await CommitAsync(transaction, change, cancellationToken);
                     return result;
                 }
             }
             await WaitForDeletionAsync([digest], cancellationToken);
             await storeAgain(cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Runs a change that needs no digest lock (a delete) in a transaction and commits it with the event it returns
+    /// (null: nothing changed, nothing to report).
+    /// </summary>
+    public async Task<RegistryEvent?> ChangeAsync(Func<CancellationToken, Task<RegistryEvent?>> change, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var raised = await change(cancellationToken);
+        await CommitAsync(transaction, raised, cancellationToken);
+        return raised;
+    }
+
+    /// <summary>Commits with the event's notification rows inside the transaction, then tells the in-process sinks.</summary>
+    private async Task CommitAsync(IDbContextTransaction transaction, RegistryEvent? change, CancellationToken cancellationToken)
+    {
+        var staged = change is null ? null : outbox?.Stage(db, change);
+        try
+        {
+            if (staged is not null) await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch
+        {
+            // Rolled back: the rows must not linger in the context for a later save to write.
+            if (staged is not null)
+                foreach (var row in staged.Rows) db.Entry(row).State = EntityState.Detached;
+            throw;
+        }
+        staged?.Committed();
+        if (change is not null) events?.Publish(change);
     }
 
     /// <summary>Digests among <paramref name="digests"/> whose rows a sweep has marked (for checks inside a ledger transaction).</summary>

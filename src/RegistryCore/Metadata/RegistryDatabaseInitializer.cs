@@ -29,7 +29,7 @@ public sealed partial class RegistryDatabaseInitializer(RegistryDbContext db, Di
         if (!importDistributionData || await db.Repositories.AnyAsync(cancellationToken)) return;
         if (!await importer.HasDistributionTreeAsync(cancellationToken)) return;
         LogImporting(logger);
-        await importer.ImportAsync(cancellationToken);
+        await importer.ImportAsync(merge: false, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The data directory is read-only: serving pulls only (pushes and deletes are refused) until Wharf is started on writable storage")]

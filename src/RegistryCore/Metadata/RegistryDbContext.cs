@@ -107,5 +107,6 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
         });
         model.ApplyConfiguration(new Notifications.PendingNotificationConfiguration());
         model.ApplyConfiguration(new Notifications.NotificationEndpointConfiguration());
+        model.ApplyConfiguration(new Proxy.UpstreamStatisticsConfiguration());
     }
 }

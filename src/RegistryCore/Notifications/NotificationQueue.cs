@@ -10,12 +10,18 @@ namespace Wharf.Registry.Notifications;
 
 /// <summary>
 /// The engine's events, turned into distribution's notifications and written to the registry database (one row
-/// per endpoint that wants the event) before the request that raised them finishes, so neither a restart nor an
-/// endpoint that is down loses one. <see cref="NotificationDispatcher"/> delivers them. Delivery is at least once:
-/// every event has an id (the same for every endpoint and every retry) for listeners to deduplicate on.
+/// per endpoint that wants the event), so neither a restart nor an endpoint that is down loses one. A change
+/// (push, mount, delete) has its rows written in its own transaction (<see cref="IEventOutbox"/>, called by
+/// <see cref="BlobLedger"/>): they exist if and only if the change committed. Events that change nothing (pulls)
+/// are written when they are published, before the request finishes. <see cref="NotificationDispatcher"/> delivers
+/// them. Delivery is at least once: every event has an id (the same for every endpoint and every retry) for
+/// listeners to deduplicate on.
 /// </summary>
-public sealed partial class NotificationQueue : IRegistryEventSink
+public sealed partial class NotificationQueue : IRegistryEventSink, IEventOutbox
 {
+    /// <summary>Events whose rows went in with their change: their publication after the commit queues nothing more.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<RegistryEvent, object> _staged = new();
+
     private readonly IReadOnlyList<NotificationEndpoint> _endpoints;
     private readonly IDbContextFactory<RegistryDbContext> _contexts;
     private readonly IHttpContextAccessor _http;
@@ -45,28 +51,52 @@ public sealed partial class NotificationQueue : IRegistryEventSink
 
     public IReadOnlyList<NotificationEndpoint> Endpoints => _endpoints;
 
+    public StagedEvent? Stage(RegistryDbContext db, RegistryEvent registryEvent)
+    {
+        var rows = Rows(registryEvent, out var wanting);
+        if (rows.Count == 0) return null;
+        db.Set<PendingNotificationRecord>().AddRange(rows);
+        _staged.AddOrUpdate(registryEvent, rows);
+        return new StagedEvent(rows, () => Queued(wanting));
+    }
+
     public void Publish(RegistryEvent registryEvent)
     {
-        if (_endpoints.Count == 0 || NotificationEnvelope.Classify(registryEvent) is not var (action, mediaType)) return;
-        var wanting = _endpoints.Where(e => e.Wants(action, mediaType)).ToList();
-        if (wanting.Count == 0) return;
-        var id = Guid.NewGuid().ToString();
-        var json = NotificationEnvelope.Serialize(NotificationEnvelope.Event(id, registryEvent, action, mediaType, Request(), _source, InstanceId));
+        if (_staged.TryGetValue(registryEvent, out _)) return; // queued with its change
+        var rows = Rows(registryEvent, out var wanting);
+        if (rows.Count == 0) return;
         try
         {
-            // Synchronously: the event is on disk before the client hears that its push succeeded.
+            // Synchronously: the event is on disk before the client hears the answer.
             using var db = _contexts.CreateDbContext();
-            foreach (var endpoint in wanting)
-                db.Set<PendingNotificationRecord>().Add(new PendingNotificationRecord { Endpoint = endpoint.Name, EventId = id, Event = json, CreatedAt = DateTime.UtcNow });
+            db.Set<PendingNotificationRecord>().AddRange(rows);
             db.SaveChanges();
         }
         catch (Exception e) when (e is DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
         {
             // A sink never fails the operation that raised the event; the loss is logged loudly.
-            LogNotQueued(_logger, action, registryEvent.Repository, id, e.Message);
+            LogNotQueued(_logger, registryEvent.Kind, registryEvent.Repository, rows[0].EventId, e.Message);
             return;
         }
-        foreach (var endpoint in wanting)
+        Queued(wanting);
+    }
+
+    /// <summary>One row per endpoint that wants the event (none when no endpoint does), all with the same event id.</summary>
+    private List<PendingNotificationRecord> Rows(RegistryEvent registryEvent, out List<NotificationEndpoint> wanting)
+    {
+        wanting = [];
+        if (_endpoints.Count == 0 || NotificationEnvelope.Classify(registryEvent) is not var (action, mediaType)) return [];
+        wanting = _endpoints.Where(e => e.Wants(action, mediaType)).ToList();
+        if (wanting.Count == 0) return [];
+        var id = Guid.NewGuid().ToString();
+        var json = NotificationEnvelope.Serialize(NotificationEnvelope.Event(id, registryEvent, action, mediaType, Request(), _source, InstanceId));
+        var now = DateTime.UtcNow;
+        return wanting.Select(endpoint => new PendingNotificationRecord { Endpoint = endpoint.Name, EventId = id, Event = json, CreatedAt = now }).ToList();
+    }
+
+    private void Queued(List<NotificationEndpoint> endpoints)
+    {
+        foreach (var endpoint in endpoints)
         {
             _pending.AddOrUpdate(endpoint.Name, 1, (_, n) => n + 1);
             _signals[endpoint.Name].Release();
@@ -89,6 +119,6 @@ public sealed partial class NotificationQueue : IRegistryEventSink
             context.Request.Host.ToString(), context.Request.Method, context.Request.Headers.UserAgent.ToString(), baseUrl);
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Notification {Action} {Repository} (event {EventId}) could not be queued and is lost: {Message}")]
-    private static partial void LogNotQueued(ILogger logger, string action, string repository, string eventId, string message);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Notification of {Kind} {Repository} (event {EventId}) could not be queued and is lost: {Message}")]
+    private static partial void LogNotQueued(ILogger logger, RegistryEventKind kind, string repository, string eventId, string message);
 }

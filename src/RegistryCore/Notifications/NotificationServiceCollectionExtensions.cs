@@ -14,6 +14,8 @@ public static class NotificationServiceCollectionExtensions
         services.AddHttpContextAccessor();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<NotificationQueue>(sp, endpoints));
+        // The engine's ledger writes a change's notifications in the change's own transaction.
+        services.AddSingleton<Events.IEventOutbox>(sp => sp.GetRequiredService<NotificationQueue>());
         services.AddSingleton<NotificationStatus>();
         services.AddHttpClient(NotificationDispatcher.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
         if (endpoints.Count > 0) services.AddHostedService<NotificationDispatcher>();

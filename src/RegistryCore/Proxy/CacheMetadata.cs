@@ -28,7 +28,7 @@ public sealed class CacheMetadata(IDbContextFactory<RegistryDbContext> contexts,
         // and they are written again.
         await new BlobLedger(db).RecordManifestAsync(digest, size, [],
             async ct => await RecordManifestRowsAsync(db, repositoryId, match, digest, size, parsed, tag, ct),
-            ct => store.PutAsync(fetched.Digest, fetched.Content, ct), cancellationToken);
+            ct => store.PutAsync(fetched.Digest, fetched.Content, ct), null, cancellationToken);
         return new StoredManifest(digest, parsed.MediaType, size);
     }
 
@@ -65,7 +65,7 @@ public sealed class CacheMetadata(IDbContextFactory<RegistryDbContext> contexts,
         await MarkCachedAsync(db, repositoryId, match.Upstream.Name, cancellationToken);
         // Stored before it is recorded (the same rule as a monolithic push): if the ledger had to wait for a sweep
         // deleting this digest, the object may be gone, and the caller fetches it again.
-        if (await new BlobLedger(db).RecordAndLinkAsync(repositoryId, digest.ToString(), size, cancellationToken))
+        if (await new BlobLedger(db).RecordAndLinkAsync(repositoryId, digest.ToString(), size, null, cancellationToken))
             return await store.SizeAsync(digest, cancellationToken) == size;
         return true;
     }

@@ -7,7 +7,7 @@ namespace Wharf.Registry.Proxy;
 /// last byte is held back until the fetch has verified and committed the blob, so a client never receives a whole
 /// body that turns out to be wrong; if the fetch fails, the read fails (and the API aborts the response).
 /// </summary>
-internal sealed class GrowingBlobStream(BlobFetch fetch, BlobStore store) : Stream
+internal sealed class GrowingBlobStream(BlobFetch fetch, BlobStore store) : ForwardOnlyReadStream
 {
     private Stream? _file;
     private long _position;
@@ -74,21 +74,7 @@ internal sealed class GrowingBlobStream(BlobFetch fetch, BlobStore store) : Stre
         }
     }
 
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => _position; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

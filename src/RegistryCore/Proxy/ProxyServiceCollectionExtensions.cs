@@ -24,6 +24,8 @@ public static class ProxyServiceCollectionExtensions
         services.TryAddSingleton(_ => new UpstreamHttp());
         services.AddSingleton<IUpstreamSource, ConfiguredUpstreamSource>();
         services.TryAddSingleton<UpstreamStatistics>();
+        services.TryAddSingleton<UpstreamStatisticsStore>();
+        services.AddHostedService(sp => sp.GetRequiredService<UpstreamStatisticsStore>());
         services.TryAddSingleton<UpstreamCatalog>();
         services.TryAddSingleton<CacheMetadata>();
         services.TryAddSingleton<UpstreamBlobFetcher>();

@@ -21,9 +21,19 @@ public sealed record UpstreamStats(
     long BytesFetched,
     long StaleServes);
 
+/// <summary>What one instance counted for an upstream since it last wrote to the database, and its latest outcomes.</summary>
+public sealed record UpstreamStatsDelta(
+    string Upstream, long CacheHits, long CacheMisses, long Fetches, long BytesFromCache, long BytesFetched, long StaleServes,
+    bool OutcomeChanged, bool? Reachable, string? LastError, DateTime? LastErrorAt, DateTime? LastSuccessAt)
+{
+    public bool IsEmpty => !OutcomeChanged && CacheHits == 0 && CacheMisses == 0 && Fetches == 0 && BytesFromCache == 0 && BytesFetched == 0 && StaleServes == 0;
+}
+
 /// <summary>
 /// Per-upstream counters of the pull-through cache, kept in memory (<see cref="Get"/>, <see cref="All"/>) and
 /// published as <c>System.Diagnostics.Metrics</c> instruments on the "Wharf.Registry" meter, tagged with the upstream.
+/// Counting stays a few interlocked additions on the pull path; <see cref="UpstreamStatisticsStore"/> restores the
+/// totals at start and writes what changed every <see cref="UpstreamStatisticsStore.FlushEvery"/>, so they survive a restart.
 /// </summary>
 public sealed class UpstreamStatistics
 {
@@ -60,6 +70,9 @@ public sealed class UpstreamStatistics
         public volatile string? LastError;
         public DateTime? LastErrorAt, LastSuccessAt;
         public bool? Reachable;
+        public bool OutcomeChanged;
+        // What the database holds for this instance's share: the counters as of the last flush (or the restore).
+        public long FlushedHits, FlushedMisses, FlushedFetches, FlushedBytesFromCache, FlushedBytesFetched, FlushedStaleServes;
         public readonly Lock Lock = new();
     }
 
@@ -108,6 +121,7 @@ public sealed class UpstreamStatistics
         {
             c.Reachable = true;
             c.LastSuccessAt = _clock.GetUtcNow().UtcDateTime;
+            c.OutcomeChanged = true;
         }
     }
 
@@ -120,6 +134,7 @@ public sealed class UpstreamStatistics
             if (!reachable) c.Reachable = false;
             c.LastError = message;
             c.LastErrorAt = _clock.GetUtcNow().UtcDateTime;
+            c.OutcomeChanged = true;
         }
         _errors.Add(1, Tag(upstream));
     }
@@ -132,6 +147,71 @@ public sealed class UpstreamStatistics
             return new UpstreamStats(upstream, c.Reachable, c.LastError, c.LastErrorAt, c.LastSuccessAt,
                 Interlocked.Read(ref c.Hits), Interlocked.Read(ref c.Misses), Interlocked.Read(ref c.Fetches),
                 Interlocked.Read(ref c.BytesFromCache), Interlocked.Read(ref c.BytesFetched), Interlocked.Read(ref c.StaleServes));
+        }
+    }
+
+    /// <summary>Adds the totals kept in the database (at start): what this instance counts goes on top of them.</summary>
+    public void Restore(UpstreamStatisticsRecord stored)
+    {
+        var c = For(stored.Upstream);
+        lock (c.Lock)
+        {
+            Add(ref c.Hits, ref c.FlushedHits, stored.CacheHits);
+            Add(ref c.Misses, ref c.FlushedMisses, stored.CacheMisses);
+            Add(ref c.Fetches, ref c.FlushedFetches, stored.Fetches);
+            Add(ref c.BytesFromCache, ref c.FlushedBytesFromCache, stored.BytesFromCache);
+            Add(ref c.BytesFetched, ref c.FlushedBytesFetched, stored.BytesFetched);
+            Add(ref c.StaleServes, ref c.FlushedStaleServes, stored.StaleServes);
+            // What this instance saw already is newer than what was stored.
+            if (!c.OutcomeChanged)
+            {
+                c.Reachable = stored.Reachable;
+                c.LastError = stored.LastError;
+                c.LastErrorAt = stored.LastErrorAt;
+                c.LastSuccessAt = stored.LastSuccessAt;
+            }
+        }
+
+        static void Add(ref long total, ref long flushed, long value)
+        {
+            Interlocked.Add(ref total, value);
+            flushed += value;
+        }
+    }
+
+    /// <summary>What changed since the last flush, per upstream; nothing is marked written until <see cref="MarkFlushed"/>.</summary>
+    public IReadOnlyList<UpstreamStatsDelta> Unflushed()
+    {
+        var deltas = new List<UpstreamStatsDelta>();
+        foreach (var c in _counters.Values)
+        {
+            lock (c.Lock)
+            {
+                var delta = new UpstreamStatsDelta(c.Name,
+                    Interlocked.Read(ref c.Hits) - c.FlushedHits, Interlocked.Read(ref c.Misses) - c.FlushedMisses,
+                    Interlocked.Read(ref c.Fetches) - c.FlushedFetches, Interlocked.Read(ref c.BytesFromCache) - c.FlushedBytesFromCache,
+                    Interlocked.Read(ref c.BytesFetched) - c.FlushedBytesFetched, Interlocked.Read(ref c.StaleServes) - c.FlushedStaleServes,
+                    c.OutcomeChanged, c.Reachable, c.LastError, c.LastErrorAt, c.LastSuccessAt);
+                if (!delta.IsEmpty) deltas.Add(delta);
+            }
+        }
+        return deltas;
+    }
+
+    /// <summary>The delta is in the database now: later flushes write only what is counted after it.</summary>
+    public void MarkFlushed(UpstreamStatsDelta written)
+    {
+        var c = For(written.Upstream);
+        lock (c.Lock)
+        {
+            c.FlushedHits += written.CacheHits;
+            c.FlushedMisses += written.CacheMisses;
+            c.FlushedFetches += written.Fetches;
+            c.FlushedBytesFromCache += written.BytesFromCache;
+            c.FlushedBytesFetched += written.BytesFetched;
+            c.FlushedStaleServes += written.StaleServes;
+            // An outcome recorded while the flush ran is written next time.
+            if (written.OutcomeChanged && c.LastErrorAt == written.LastErrorAt && c.LastSuccessAt == written.LastSuccessAt) c.OutcomeChanged = false;
         }
     }
 

@@ -4,14 +4,11 @@ namespace Wharf.Registry.Storage;
 /// Reads at most <c>length</c> bytes of an inner stream, then reports its end (.NET has no public sub-stream type).
 /// Disposes the inner stream with it unless <c>leaveOpen</c>.
 /// </summary>
-public sealed class BoundedReadStream(Stream inner, long length, bool leaveOpen = false) : Stream
+public sealed class BoundedReadStream(Stream inner, long length, bool leaveOpen = false) : ForwardOnlyReadStream
 {
     private readonly long _length = length;
     private long _remaining = length;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _length;
     public override long Position { get => _length - _remaining; set => throw new NotSupportedException(); }
 
@@ -32,14 +29,6 @@ public sealed class BoundedReadStream(Stream inner, long length, bool leaveOpen 
         _remaining -= read;
         return read;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

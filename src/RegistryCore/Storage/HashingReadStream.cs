@@ -9,7 +9,7 @@ namespace Wharf.Registry.Storage;
 /// cache's readers), and, given the expected digest, throws at the end of the stream when the content does not
 /// match: a store reading it then publishes nothing (see <see cref="IBlobStorage.PutAsync"/>).
 /// </summary>
-internal sealed class HashingReadStream(Stream inner, IncrementalHash hash, long? expectedLength, Digest? expected = null, Stream? tee = null) : Stream
+internal sealed class HashingReadStream(Stream inner, IncrementalHash hash, long? expectedLength, Digest? expected = null, Stream? tee = null) : ForwardOnlyReadStream
 {
     private bool _ended;
 
@@ -45,17 +45,5 @@ internal sealed class HashingReadStream(Stream inner, IncrementalHash hash, long
         }
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -75,6 +75,15 @@ public interface IBlobStorage
     Task<IStorageUpload> ResumeUploadAsync(string state, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Removes what writes interrupted by a crash left in the store, for those started before <paramref name="startedBefore"/>:
+    /// S3 multipart uploads are aborted and Azure's uncommitted blocks discarded, found through the records the driver
+    /// keeps under <see cref="StorageLayout.PendingWritesRoot"/> (not by ListMultipartUploads, which S3-compatible
+    /// servers do not all have). A write still running past that age fails rather than publishing anything partial.
+    /// The filesystem has nothing to do here (its scratch files are purged with the uploads).
+    /// </summary>
+    Task PurgeInterruptedWritesAsync(DateTimeOffset startedBefore, CancellationToken cancellationToken);
+
+    /// <summary>
     /// A cheap check that the store takes writes (one small object put and deleted: a read-only or full volume, a
     /// missing bucket or wrong credentials fail here), for readiness probes (distribution's <c>health.storagedriver</c>).
     /// Throws <see cref="IOException"/> (or <see cref="UnauthorizedAccessException"/>) with the store's own message.

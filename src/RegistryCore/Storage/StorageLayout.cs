@@ -41,6 +41,30 @@ public static class StorageLayout
 
     public const string ScratchRoot = V2 + "/_wharf/tmp";
 
-    // distribution's repository tree, read by the importer.
+    /// <summary>
+    /// The record of a write that takes several requests on an object store (an S3 multipart upload, Azure staged
+    /// blocks), kept while it runs, so that upload purging can abort it after a crash.
+    /// </summary>
+    public static string PendingWrite(Guid id) => $"{PendingWritesRoot}/{id:N}";
+
+    public const string PendingWritesRoot = V2 + "/_wharf/writes";
+
+    // distribution's repository tree, read by the importer and written by the exporter.
     public static string RepositoryDirectory(string name) => $"{Repositories}/{name}";
+
+    public static string LayerLink(string repository, Digest digest) => $"{Repositories}/{repository}/_layers/{digest.Algorithm}/{digest.Hex}/link";
+
+    public static string RevisionLink(string repository, Digest digest) =>
+        $"{Repositories}/{repository}/_manifests/revisions/{digest.Algorithm}/{digest.Hex}/link";
+
+    public static string TagCurrentLink(string repository, string tag) => $"{Repositories}/{repository}/_manifests/tags/{tag}/current/link";
+
+    public static string TagIndexLink(string repository, string tag, Digest digest) =>
+        $"{Repositories}/{repository}/_manifests/tags/{tag}/index/{digest.Algorithm}/{digest.Hex}/link";
+
+    /// <summary>
+    /// Written by every import and export: its modification time (on the store's own clock, like the link files') is
+    /// when Wharf's metadata and the link files last agreed. See <c>DistributionImporter</c>'s merge.
+    /// </summary>
+    public const string DistributionSyncMarker = V2 + "/_wharf/distribution-sync";
 }

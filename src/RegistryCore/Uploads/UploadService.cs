@@ -31,7 +31,6 @@ public sealed class UploadService(
     IBlobStorage storage,
     IOptions<UploadOptions> uploadOptions,
     TimeProvider time,
-    IRegistryEventSink events,
     RegistryMetrics metrics)
 {
     private UploadOptions Options => uploadOptions.Value;
@@ -121,11 +120,13 @@ public sealed class UploadService(
             // published. No storage I/O inside the ledger's lock (docs/gc.md).
             var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
             var token = claim.Token;
+            // The push event commits with the row (its notification is queued in that transaction): should publishing
+            // fail below, the client retries and listeners see the digest pushed again.
             await ledger.RecordAndLinkAsync(repositoryId, digest.ToString(), size, async ct =>
             {
                 if (await db.UploadSessions.Where(s => s.Id == claim.SessionId && s.ClaimToken == token).ExecuteDeleteAsync(ct) == 0)
                     throw new RegistryException(RegistryError.BlobUploadUnknown, "the upload session was cancelled");
-            }, cancellationToken);
+            }, new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size }, cancellationToken);
             // The session row is gone: the claim has nothing left to renew, and a failure from here on is this
             // request's own error, not a lost session.
             await claim.FinishedAsync();
@@ -136,7 +137,6 @@ public sealed class UploadService(
                 await blobs.CommitAsync(upload, digest, cancellationToken);
             else
                 await upload.AbortAsync(CancellationToken.None);
-            events.Publish(new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size });
             return size;
         }
         catch (Exception) when (finished)
@@ -177,10 +177,10 @@ public sealed class UploadService(
         // Published before it is recorded: should a sweep have been deleting this digest meanwhile, the ledger waited
         // for it, and the object may be gone; refuse rather than acknowledge a blob that is not there (docs/gc.md).
         var repositoryId = await db.EnsureRepositoryAsync(repository, cancellationToken);
-        if (await ledger.RecordAndLinkAsync(repositoryId, digest.ToString(), size, cancellationToken)
+        if (await ledger.RecordAndLinkAsync(repositoryId, digest.ToString(), size,
+                new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size }, cancellationToken)
             && await blobs.SizeAsync(digest, cancellationToken) is null)
             throw new RegistryException(RegistryError.BlobUploadInvalid, "the blob was removed while it was being stored; push it again");
-        events.Publish(new RegistryEvent(RegistryEventKind.BlobUploaded, repository, caller) { Digest = digest.ToString(), Size = size });
         return size;
     }
 

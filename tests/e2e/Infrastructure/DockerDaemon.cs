@@ -7,6 +7,12 @@ namespace Wharf.Tests.E2E.Infrastructure;
 /// insecure, so TLS is really verified) and a real dockerd inside it: nothing it does can reach the internet, so a
 /// failing mirror cannot fall back to Docker Hub unnoticed. Started with nsenter, not "ip netns exec", which would
 /// remount /sys and hide the cgroups dockerd needs. Needs root.
+/// <para>
+/// <see cref="StartOnHostNetworkAsync"/> runs the daemon on the host's network instead, for tests whose registry
+/// sends the daemon to other loopback servers (an object store's signed URLs) and whose docker CLI talks to the
+/// registry itself (<c>docker manifest</c>). Such a test names every image by a 127.0.0.1 registry and configures
+/// no mirror, so nothing falls back to Docker Hub.
+/// </para>
 /// </summary>
 public sealed class DockerDaemon : IAsyncDisposable
 {
@@ -14,24 +20,35 @@ public sealed class DockerDaemon : IAsyncDisposable
     private readonly List<Process> _processes = [];
     private readonly List<string> _certificateDirectories = [];
 
-    public string Namespace { get; } = "wharf-e2e-" + Guid.NewGuid().ToString("N")[..8];
+    /// <summary>The daemon's network namespace, or null when it runs on the host's network.</summary>
+    public string? Namespace { get; private init; } = "wharf-e2e-" + Guid.NewGuid().ToString("N")[..8];
     public string Address { get; } = $"10.213.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}";
     public string Socket => _dir.Combine("exec", "docker.sock");
     public string Directory => _dir.Path;
 
-    public static async Task<DockerDaemon> StartAsync(string daemonJson = "{}")
+    public static Task<DockerDaemon> StartAsync(string daemonJson = "{}") => StartAsync(_ => daemonJson, isolated: true);
+
+    /// <summary>Starts a daemon whose daemon.json may name its own <see cref="Address"/> (e.g. in insecure-registries).</summary>
+    public static Task<DockerDaemon> StartAsync(Func<string, string> daemonJsonForAddress) => StartAsync(daemonJsonForAddress, isolated: true);
+
+    public static Task<DockerDaemon> StartOnHostNetworkAsync(string daemonJson = "{}") => StartAsync(_ => daemonJson, isolated: false);
+
+    private static async Task<DockerDaemon> StartAsync(Func<string, string> daemonJsonForAddress, bool isolated)
     {
         ExternalTool.Require("dockerd");
         ExternalTool.Require("docker");
         ExternalTool.Require("nsenter");
         ExternalTool.Require("ip");
-        var daemon = new DockerDaemon();
+        var daemon = isolated ? new DockerDaemon() : new DockerDaemon { Namespace = null };
         try
         {
-            await daemon.IpAsync("netns", "add", daemon.Namespace);
-            await daemon.IpAsync("-n", daemon.Namespace, "link", "set", "lo", "up");
-            await daemon.IpAsync("-n", daemon.Namespace, "addr", "add", daemon.Address + "/32", "dev", "lo");
-            await File.WriteAllTextAsync(daemon._dir.Combine("daemon.json"), daemonJson);
+            if (daemon.Namespace is not null)
+            {
+                await daemon.IpAsync("netns", "add", daemon.Namespace);
+                await daemon.IpAsync("-n", daemon.Namespace, "link", "set", "lo", "up");
+                await daemon.IpAsync("-n", daemon.Namespace, "addr", "add", daemon.Address + "/32", "dev", "lo");
+            }
+            await File.WriteAllTextAsync(daemon._dir.Combine("daemon.json"), daemonJsonForAddress(daemon.Address));
             daemon.Start("dockerd", "--storage-driver", "vfs", "--iptables=false", "--bridge=none",
                 "--data-root", daemon._dir.Combine("root"), "--exec-root", daemon._dir.Combine("exec"),
                 "--pidfile", daemon._dir.Combine("exec", "dockerd.pid"), "-H", "unix://" + daemon.Socket,
@@ -51,12 +68,15 @@ public sealed class DockerDaemon : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a process inside the namespace; it is killed at dispose.</summary>
+    /// <summary>Starts a process inside the namespace (if any); it is killed at dispose.</summary>
     public Process Start(string tool, params string[] arguments)
     {
-        var info = new ProcessStartInfo(ExternalTool.Require("nsenter")) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add($"--net=/var/run/netns/{Namespace}");
-        info.ArgumentList.Add(ExternalTool.Require(tool));
+        var info = new ProcessStartInfo(Namespace is null ? ExternalTool.Require(tool) : ExternalTool.Require("nsenter")) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Namespace is not null)
+        {
+            info.ArgumentList.Add($"--net=/var/run/netns/{Namespace}");
+            info.ArgumentList.Add(ExternalTool.Require(tool));
+        }
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
@@ -115,7 +135,7 @@ public sealed class DockerDaemon : IAsyncDisposable
         }
         foreach (var dir in _certificateDirectories)
             if (System.IO.Directory.Exists(dir)) System.IO.Directory.Delete(dir, recursive: true);
-        await ExternalTool.RunAsync("ip", ["netns", "del", Namespace]);
+        if (Namespace is not null) await ExternalTool.RunAsync("ip", ["netns", "del", Namespace]);
         // dockerd's vfs layers can be large; a failing delete must not hide the test's own result.
         try { _dir.Dispose(); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

@@ -10,7 +10,8 @@ namespace Wharf.Tests.E2E.Infrastructure;
 /// <summary>
 /// A Docker token service on loopback, for distribution's <c>auth: token</c>: <c>GET /token?service=&amp;scope=</c>
 /// with Basic credentials answers <c>{"token","access_token","expires_in"}</c>, the token an ES256 JWT whose
-/// <c>x5c</c> header carries a self-signed certificate that is also the registry's <c>rootcertbundle</c>.
+/// <c>x5c</c> header carries the signing certificate: self-signed and its own <c>rootcertbundle</c>, or issued by
+/// a CA made with openssl that is the bundle.
 /// Every request is recorded, so tests can see that tokens are reused rather than fetched per request.
 /// </summary>
 public sealed class TokenServer : IAsyncDisposable
@@ -19,8 +20,9 @@ public sealed class TokenServer : IAsyncDisposable
     public const string Issuer = "wharf-test-issuer";
 
     private readonly HttpListener _listener = new();
-    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    private readonly string _certificate;
+    private readonly ECDsa _key;
+    private readonly string[] _chain;
+    private readonly Func<string, string, string?> _grant;
     private readonly string _user;
     private readonly string _password;
     private readonly Task _loop;
@@ -41,25 +43,61 @@ public sealed class TokenServer : IAsyncDisposable
     public string? PublicRealm { get; set; }
     public string CertificateBundle { get; }
 
-    private TokenServer(string directory, string user, string password)
+    private TokenServer(string user, string password, ECDsa key, string[] chain, string bundle, Func<string, string, string?>? grant)
     {
         _user = user;
         _password = password;
-        var request = new CertificateRequest("CN=Wharf test token issuer", _key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyCertSign, true));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        _certificate = Convert.ToBase64String(certificate.RawData);
-        CertificateBundle = Path.Combine(directory, "token-ca.pem");
-        File.WriteAllText(CertificateBundle, certificate.ExportCertificatePem() + "\n");
-
+        _key = key;
+        _chain = chain;
+        _grant = grant ?? ((_, scope) => scope);
+        CertificateBundle = bundle;
         Port = Ports.Free();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
         _loop = Task.Run(ServeAsync);
     }
 
-    public static TokenServer Start(string directory, string user, string password) => new(directory, user, password);
+    /// <summary>A self-signed signing certificate that is its own bundle; the user gets every scope it asks for.</summary>
+    public static TokenServer Start(string directory, string user, string password)
+    {
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=Wharf test token issuer", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyCertSign, true));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var bundle = Path.Combine(directory, "token-ca.pem");
+        File.WriteAllText(bundle, certificate.ExportCertificatePem() + "\n");
+        return new TokenServer(user, password, key, [Convert.ToBase64String(certificate.RawData)], bundle, null);
+    }
+
+    /// <summary>
+    /// A CA and a signing certificate it issued, both made with openssl as an operator would; the bundle is the CA
+    /// alone and tokens carry the signing certificate in <c>x5c</c>. <paramref name="grant"/> decides, per user and
+    /// requested scope, what the token grants (a scope string, or null for nothing).
+    /// </summary>
+    public static async Task<TokenServer> StartWithOpenSslCaAsync(string directory, string user, string password, Func<string, string, string?> grant)
+    {
+        ExternalTool.Require("openssl");
+        Directory.CreateDirectory(directory);
+        string F(string name) => Path.Combine(directory, name);
+        async Task Openssl(params string[] arguments)
+        {
+            var result = await ExternalTool.RunAsync("openssl", arguments);
+            if (result.ExitCode != 0) throw new InvalidOperationException($"openssl {string.Join(' ', arguments)}: {result.All}");
+        }
+        await Openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", F("token-ca.key"));
+        await Openssl("req", "-x509", "-new", "-key", F("token-ca.key"), "-subj", "/CN=Wharf test token CA", "-days", "2",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign", "-out", F("token-ca.pem"));
+        await Openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", F("token-signer.key"));
+        await Openssl("req", "-new", "-key", F("token-signer.key"), "-subj", "/CN=Wharf test token signer", "-out", F("token-signer.csr"));
+        await File.WriteAllTextAsync(F("token-signer.ext"), "keyUsage=critical,digitalSignature\n");
+        await Openssl("x509", "-req", "-in", F("token-signer.csr"), "-CA", F("token-ca.pem"), "-CAkey", F("token-ca.key"), "-CAcreateserial",
+            "-days", "1", "-extfile", F("token-signer.ext"), "-out", F("token-signer.pem"));
+        var key = ECDsa.Create();
+        key.ImportFromPem(await File.ReadAllTextAsync(F("token-signer.key")));
+        using var signer = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(F("token-signer.pem")));
+        return new TokenServer(user, password, key, [Convert.ToBase64String(signer.RawData)], F("token-ca.pem"), grant);
+    }
 
     /// <summary>The <c>auth</c> section that puts a distribution registry behind this token service.</summary>
     public string RegistryAuthYaml => $"""
@@ -108,8 +146,8 @@ public sealed class TokenServer : IAsyncDisposable
             return;
         }
         Requests.Enqueue(new TokenRequest(user, scopes, true));
-        // The registered user gets what it asks for; anonymous callers get nothing (the registry then refuses them).
-        List<object> access = user is null ? [] : scopes.Select(Access).OfType<object>().ToList();
+        // The registered user gets what the grant allows of each scope; anonymous callers get nothing (the registry then refuses them).
+        List<object> access = user is null ? [] : scopes.Select(s => _grant(user, s)).OfType<string>().Select(Access).OfType<object>().ToList();
         var token = Sign(user ?? "", access);
         Write(context, JsonSerializer.Serialize(new
         {
@@ -148,7 +186,7 @@ public sealed class TokenServer : IAsyncDisposable
     private string Sign(string subject, IReadOnlyList<object> access)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new { typ = "JWT", alg = "ES256", x5c = new[] { _certificate } }));
+        var header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new { typ = "JWT", alg = "ES256", x5c = _chain }));
         var claims = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new
         {
             iss = Issuer,

@@ -39,7 +39,7 @@ public sealed class CredentialCacheTests : IAsyncLifetime
         var changed = await _wharf.AsUserAsync(AccessHost.AdminUser, async (sp, admin) =>
         {
             var users = sp.GetRequiredService<UserAdministration>();
-            var id = (await users.ListAsync(default)).Single(u => u.UserName == "carol").Id;
+            var id = (await users.ListAsync(admin, new Wharf.Portal.Lists.ListRequest(0, 100), default)).Items.Single(u => u.UserName == "carol").Id;
             return await users.ResetPasswordAsync(admin, id, Password + "-new");
         });
         Assert.True(changed.Succeeded, string.Join("; ", changed.Errors));
@@ -57,7 +57,7 @@ public sealed class CredentialCacheTests : IAsyncLifetime
         var disabled = await _wharf.AsUserAsync(AccessHost.AdminUser, async (sp, admin) =>
         {
             var users = sp.GetRequiredService<UserAdministration>();
-            var id = (await users.ListAsync(default)).Single(u => u.UserName == "carol").Id;
+            var id = (await users.ListAsync(admin, new Wharf.Portal.Lists.ListRequest(0, 100), default)).Items.Single(u => u.UserName == "carol").Id;
             return await users.SetDisabledAsync(admin, id, true);
         });
         Assert.True(disabled.Succeeded, string.Join("; ", disabled.Errors));

@@ -211,6 +211,8 @@ public sealed class TokenAuthTests : IAsyncLifetime
         Assert.Contains(audit, e => e.Action == "token.refused" && e.Detail == "unknown, expired or revoked access token");
     }
 
+    private static readonly Wharf.Portal.Lists.ListRequest Everything = new(0, 100);
+
     [Fact]
     public async Task Only_the_owner_or_an_Admin_revokes_a_token_and_only_Admins_list_everyone_s()
     {
@@ -219,10 +221,10 @@ public sealed class TokenAuthTests : IAsyncLifetime
         var alices = await _wharf.CreateAccessTokenAsync("alice", RepositoryActions.Pull);
         var refused = await _wharf.AsUserAsync("mallory", (sp, p) => sp.GetRequiredService<AccessTokens>().RevokeAsync(p, alices.Token.Id, default));
         Assert.False(refused.Succeeded);
-        Assert.Empty(await _wharf.AsUserAsync("mallory", (sp, p) => sp.GetRequiredService<AccessTokens>().ListAllAsync(p, default)));
-        Assert.Empty(await _wharf.AsUserAsync("mallory", (sp, p) => sp.GetRequiredService<AccessTokens>().ListOwnAsync(p, default)));
-        Assert.Single(await _wharf.AsUserAsync(AccessHost.AdminUser, (sp, p) => sp.GetRequiredService<AccessTokens>().ListAllAsync(p, default)));
-        var own = await _wharf.AsUserAsync("alice", (sp, p) => sp.GetRequiredService<AccessTokens>().ListOwnAsync(p, default));
+        Assert.Empty((await _wharf.AsUserAsync("mallory", (sp, p) => sp.GetRequiredService<AccessTokens>().ListAllAsync(p, Everything, default))).Items);
+        Assert.Empty((await _wharf.AsUserAsync("mallory", (sp, p) => sp.GetRequiredService<AccessTokens>().ListOwnAsync(p, Everything, default))).Items);
+        Assert.Single((await _wharf.AsUserAsync(AccessHost.AdminUser, (sp, p) => sp.GetRequiredService<AccessTokens>().ListAllAsync(p, Everything, default))).Items);
+        var own = (await _wharf.AsUserAsync("alice", (sp, p) => sp.GetRequiredService<AccessTokens>().ListOwnAsync(p, Everything, default))).Items;
         Assert.Equal("active", Assert.Single(own).State(DateTime.UtcNow));
         Assert.DoesNotContain(alices.Secret, own[0].Hint.TrimEnd('…') + "x");
         var byAdmin = await _wharf.AsUserAsync(AccessHost.AdminUser, (sp, p) => sp.GetRequiredService<AccessTokens>().RevokeAsync(p, alices.Token.Id, default));

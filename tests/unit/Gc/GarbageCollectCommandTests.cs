@@ -24,13 +24,33 @@ public sealed partial class GarbageCollectCommandTests : IAsyncLifetime
 
     public Task DisposeAsync() => _host.DisposeAsync();
 
-    private async Task<(int Exit, string[] Lines)> RunAsync(params string[] flags)
+    private Task<(int Exit, string[] Lines)> RunAsync(params string[] flags) => RunWithAsync([], flags);
+
+    private async Task<(int Exit, string[] Lines)> RunWithAsync(string[] settings, params string[] flags)
     {
         var output = new StringWriter();
-        var exit = await GarbageCollectCommand.RunAsync(["--registry:storage:filesystem:rootdirectory=" + _host.RootDirectory, NoGrace, .. _host.Database.HostSettings], null, flags, output,
-            b => b.Environment.ApplicationName = typeof(WharfHost).Assembly.GetName().Name!); // as the test host does: the portal's assets are wharf's
-
+        var exit = await GarbageCollectCommand.RunAsync(["--registry:storage:filesystem:rootdirectory=" + _host.RootDirectory, NoGrace, .. _host.Database.HostSettings, .. settings],
+            null, flags, output);
         return (exit, output.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToArray());
+    }
+
+    [Fact]
+    public async Task Items_inside_the_grace_period_are_listed_with_their_bytes()
+    {
+        var (exit, lines) = await RunWithAsync(["--Wharf:GarbageCollection:GracePeriod=01:00:00"], "--dry-run");
+
+        Assert.Equal(0, exit);
+        Assert.Empty(Listed(lines, "blob eligible for deletion: "));
+        var waiting = lines.Where(l => l.StartsWith("blob inside the grace period: ")).ToList();
+        Assert.Equal(_graph.EligibleBlobs(), waiting.Select(l => l["blob inside the grace period: ".Length..].Split(',')[0]).ToHashSet());
+        foreach (var line in waiting)
+        {
+            var digest = line["blob inside the grace period: ".Length..].Split(',')[0];
+            var path = BlobPath(_host.RootDirectory, digest);
+            var bytes = File.Exists(path) ? new FileInfo(path).Length : 0;
+            Assert.Matches($@"^blob inside the grace period: {digest}, {bytes} bytes, eligible from \d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", line);
+        }
+        Assert.Contains(lines, l => l.StartsWith($"{waiting.Count} blobs (") && l.Contains("still inside the grace period"));
     }
 
     private static HashSet<string> Listed(string[] lines, string prefix) =>

@@ -36,7 +36,7 @@ public sealed class DeferredVerificationTests : IAsyncLifetime
             File.WriteAllText(Path.Combine(link, "link"), digest);
         }
         await using var scope = _host.Services.CreateAsyncScope();
-        _report = await scope.ServiceProvider.GetRequiredService<DistributionImporter>().ImportAsync(CancellationToken.None, deferVerification: true);
+        _report = await scope.ServiceProvider.GetRequiredService<DistributionImporter>().ImportAsync(merge: false, CancellationToken.None, deferVerification: true);
     }
 
     public Task DisposeAsync() => _host.DisposeAsync();

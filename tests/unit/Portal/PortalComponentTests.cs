@@ -65,7 +65,7 @@ public sealed class PortalComponentTests : IAsyncLifetime
         var cut = _context.Render<LayerTable>(p => p.Add(x => x.Steps, steps).Add(x => x.Layers, layers));
         Assert.Equal(2, cut.FindAll("a.layer-link").Count);
         Assert.Single(cut.FindAll("tr.empty-step"));
-        Assert.Contains("/blob?digest=sha256%3A" + new string('a', 64), cut.Markup);
+        Assert.Contains("href=\"blob?digest=sha256%3A" + new string('a', 64), cut.Markup);
         Assert.Contains("ENV A=1", cut.Find("tr.empty-step").TextContent);
         Assert.Contains("2 layers", cut.Find("#layers-total").TextContent);
         Assert.Contains("1.0 MiB", cut.Find("#layers-total").TextContent);
@@ -77,7 +77,7 @@ public sealed class PortalComponentTests : IAsyncLifetime
         var sharing = new RepositorySharing("team/web", 3, 9000, 4000, 5000, [new SharedWith("team/api", 1, 5000)]);
         var cut = _context.Render<SharingView>(p => p.Add(x => x.Sharing, sharing));
         Assert.Contains("team/api", cut.Find("#shared-with").TextContent);
-        Assert.Contains("/sharing?repository=team%2Fapi", cut.Markup);
+        Assert.Contains("href=\"sharing?repository=team%2Fapi", cut.Markup);
         Assert.Contains("3.9 KiB", cut.Find("#sharing-summary").TextContent);
         Assert.Empty(cut.FindAll("#shares-nothing"));
     }

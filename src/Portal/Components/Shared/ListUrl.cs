@@ -18,6 +18,13 @@ public sealed record ListUrl(int Page, int Size, string? Sort, bool Descending, 
         return new ListUrl(state.Page, state.PageSize, sort?.SortBy, sort?.Descending ?? false, string.IsNullOrWhiteSpace(query) ? null : query.Trim());
     }
 
+    /// <summary>What the grid asks for, as the services take it.</summary>
+    public static Lists.ListRequest Request<T>(GridState<T> state, string? search)
+    {
+        var sort = state.SortDefinitions.FirstOrDefault();
+        return new Lists.ListRequest(state.Page * state.PageSize, state.PageSize, sort?.SortBy, sort?.Descending ?? false, search);
+    }
+
     public void WriteTo(NavigationManager navigation, string? defaultSort, bool defaultDescending)
     {
         var uri = navigation.GetUriWithQueryParameters(new Dictionary<string, object?>

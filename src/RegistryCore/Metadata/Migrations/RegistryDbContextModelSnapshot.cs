@@ -423,6 +423,48 @@ namespace Wharf.Registry.Metadata.Migrations
                     b.ToTable("PendingNotifications", (string)null);
                 });
 
+            modelBuilder.Entity("Wharf.Registry.Proxy.UpstreamStatisticsRecord", b =>
+                {
+                    b.Property<string>("Upstream")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BytesFetched")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BytesFromCache")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CacheHits")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CacheMisses")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Fetches")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastErrorAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastSuccessAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool?>("Reachable")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("StaleServes")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Upstream");
+
+                    b.ToTable("UpstreamStatistics", (string)null);
+                });
+
             modelBuilder.Entity("Wharf.Registry.Metadata.CachedRepositoryRecord", b =>
                 {
                     b.HasOne("Wharf.Registry.Metadata.RepositoryRecord", null)

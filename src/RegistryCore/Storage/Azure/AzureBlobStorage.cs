@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using Azure;
 using Azure.Storage;
@@ -11,7 +12,7 @@ namespace Wharf.Registry.Storage.Azure;
 /// <summary>
 /// Objects as block blobs in an Azure container under <c>rootdirectory</c>, with distribution's keys. A put stages
 /// blocks and commits the block list only after the last byte was read: the blob appears whole or not at all
-/// (uncommitted blocks of a failed put are discarded by Azure after a week).
+/// (the blocks of a failed put are dropped at once, those of a put a crash interrupted by upload purging).
 /// </summary>
 public sealed class AzureBlobStorage : IBlobStorage
 {
@@ -89,18 +90,96 @@ public sealed class AzureBlobStorage : IBlobStorage
     public async Task<long> PutAsync(string key, Stream content, CancellationToken cancellationToken)
     {
         var blob = await BlobAsync(key);
-        var counting = new CountingReadStream(content);
-        // The SDK stages blocks of ChunkSize and commits the list after the stream ended without an error.
-        await blob.UploadAsync(counting, new BlobUploadOptions
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.ChunkSize);
+        try
         {
-            TransferOptions = new StorageTransferOptions
+            var filled = await StreamFill.FillAsync(content, buffer, _options.ChunkSize, cancellationToken);
+            if (filled < _options.ChunkSize)
             {
-                InitialTransferSize = _options.ChunkSize,
-                MaximumTransferSize = _options.ChunkSize,
-                MaximumConcurrency = 4,
-            },
-        }, cancellationToken);
+                // Fits in one block: one Put Blob, which stages nothing (the stream has ended, so it was read whole).
+                await blob.UploadAsync(new MemoryStream(buffer, 0, filled, writable: false), UploadOptions, cancellationToken);
+                return filled;
+            }
+            return await StagedPutAsync(key, blob, new PrefixedReadStream(buffer.AsMemory(0, filled), content), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private BlobUploadOptions UploadOptions => new()
+    {
+        TransferOptions = new StorageTransferOptions
+        {
+            InitialTransferSize = _options.ChunkSize,
+            MaximumTransferSize = _options.ChunkSize,
+            MaximumConcurrency = 4,
+        },
+    };
+
+    private async Task<long> StagedPutAsync(string key, BlockBlobClient blob, Stream content, CancellationToken cancellationToken)
+    {
+        // Recorded while it runs, so that upload purging can drop the blocks of a put a crash interrupted (Azure has
+        // no listing of uncommitted blocks across blobs); see PendingWrites.
+        var record = await Objects.PendingWrites.RecordAsync(this, Guid.NewGuid(), new Objects.PendingWrite(key, null), cancellationToken);
+        var counting = new CountingReadStream(content);
+        try
+        {
+            // The SDK stages blocks of ChunkSize and commits the list after the stream ended without an error.
+            await blob.UploadAsync(counting, UploadOptions, cancellationToken);
+        }
+        catch
+        {
+            try
+            {
+                await DiscardUncommittedBlocksAsync(blob);
+                await Objects.PendingWrites.ForgetAsync(this, record);
+            }
+            catch (RequestFailedException)
+            {
+                // Left to the purge (or to Azure, which drops uncommitted blocks after a week).
+            }
+            throw;
+        }
+        await Objects.PendingWrites.ForgetAsync(this, record);
         return counting.BytesRead;
+    }
+
+    /// <summary>
+    /// Drops the uncommitted blocks staged for a key. Azure discards them when a block list is committed or the blob
+    /// deleted, so where the key holds no blob, an empty one is committed (only while there is still none) and that
+    /// very blob deleted; where a blob is committed already (the same content: keys are digests), its blocks are
+    /// left to Azure's own weekly collection rather than rewriting a published blob. A put to the same key running
+    /// at this moment loses its blocks and fails (it publishes nothing); purging only reaches puts older than the
+    /// purge age.
+    /// </summary>
+    private static async Task DiscardUncommittedBlocksAsync(BlockBlobClient blob)
+    {
+        try
+        {
+            var blocks = (await blob.GetBlockListAsync(BlockListTypes.Uncommitted, cancellationToken: CancellationToken.None)).Value;
+            if (!blocks.UncommittedBlocks.Any()) return;
+        }
+        catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.NotFound)
+        {
+            return;
+        }
+        try
+        {
+            var empty = await blob.CommitBlockListAsync([], new CommitBlockListOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, CancellationToken.None);
+            await blob.DeleteIfExistsAsync(conditions: new BlobRequestConditions { IfMatch = empty.Value.ETag }, cancellationToken: CancellationToken.None);
+        }
+        catch (RequestFailedException e) when (e.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed)
+        {
+            // A blob is committed under the key.
+        }
+    }
+
+    public async Task PurgeInterruptedWritesAsync(DateTimeOffset startedBefore, CancellationToken cancellationToken)
+    {
+        await _created.Value;
+        await Objects.PendingWrites.PurgeAsync(this, startedBefore, async write => await DiscardUncommittedBlocksAsync(await BlobAsync(write.Key)), cancellationToken);
     }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken) =>

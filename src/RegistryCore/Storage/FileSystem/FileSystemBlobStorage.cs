@@ -146,6 +146,9 @@ public sealed class FileSystemBlobStorage : IBlobStorage
         return Task.FromResult<IStorageUpload>(FileSystemUpload.Resume(this, parsed));
     }
 
+    /// <summary>Every write here is one step (a dictionary entry; a scratch file renamed into place): nothing is left half-started.</summary>
+    public Task PurgeInterruptedWritesAsync(DateTimeOffset startedBefore, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task ProbeAsync(CancellationToken cancellationToken) => StorageProbe.WriteAndDeleteAsync(this, cancellationToken);
 
     /// <summary>

@@ -65,5 +65,8 @@ public sealed class InMemoryBlobStorage(TimeProvider? clock = null) : IBlobStora
     public Task<IStorageUpload> ResumeUploadAsync(string state, CancellationToken cancellationToken) =>
         Objects.PartsUpload.ResumeAsync(this, state, cancellationToken);
 
+    /// <summary>Every write here is one step (a dictionary entry; a scratch file renamed into place): nothing is left half-started.</summary>
+    public Task PurgeInterruptedWritesAsync(DateTimeOffset startedBefore, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task ProbeAsync(CancellationToken cancellationToken) => StorageProbe.WriteAndDeleteAsync(this, cancellationToken);
 }

@@ -4,7 +4,7 @@ namespace Wharf.Registry.Storage.Objects;
 /// Reads staged parts one after the other as one stream. A part that is missing or not of its recorded size fails
 /// the read, so a publish that reads it stores nothing.
 /// </summary>
-internal sealed class ConcatenatedPartsStream(IBlobStorage storage, IReadOnlyList<(string Key, long Size)> parts) : Stream
+internal sealed class ConcatenatedPartsStream(IBlobStorage storage, IReadOnlyList<(string Key, long Size)> parts) : ForwardOnlyReadStream
 {
     private int _next;
     private StorageRead? _current;
@@ -35,20 +35,6 @@ internal sealed class ConcatenatedPartsStream(IBlobStorage storage, IReadOnlyLis
             _current = null;
         }
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {

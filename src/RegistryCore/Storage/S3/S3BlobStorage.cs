@@ -10,7 +10,8 @@ namespace Wharf.Registry.Storage.S3;
 /// Objects in an S3 bucket under <c>rootdirectory</c>, with distribution's keys
 /// (<c>&lt;rootdirectory&gt;/docker/registry/v2/...</c>), so a bucket written by registry:2 is read as it is.
 /// A put is one PutObject, or a multipart upload completed only after the last byte was read (aborted otherwise):
-/// S3 shows the object whole or not at all. Uses no server-side copy and no ListMultipartUploads.
+/// S3 shows the object whole or not at all. Uses no server-side copy, and needs no ListMultipartUploads: each
+/// multipart upload is recorded in the bucket while it runs (see <see cref="Objects.PendingWrites"/>).
 /// </summary>
 public sealed class S3BlobStorage : IBlobStorage, IDisposable
 {
@@ -110,7 +111,7 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
         var buffer = ArrayPool<byte>.Shared.Rent(chunk);
         try
         {
-            var filled = await FillAsync(content, buffer, chunk, cancellationToken);
+            var filled = await StreamFill.FillAsync(content, buffer, chunk, cancellationToken);
             if (filled < chunk)
             {
                 // Fits in one part: one PutObject (the stream has ended, so it was read whole and without error).
@@ -140,11 +141,26 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
             if (_options.KeyId is { Length: > 0 } keyId) start.ServerSideEncryptionKeyManagementServiceKeyId = keyId;
         }
         if (_options.StorageClass != "NONE") start.StorageClass = S3StorageClass.FindValue(_options.StorageClass);
-        var uploadId = (await _client.InitiateMultipartUploadAsync(start, cancellationToken)).UploadId;
+        // Recorded before it starts and again with its id, so that a crash at any point leaves the upload findable
+        // by upload purging (see PendingWrites); the record goes once the upload is completed or aborted.
+        var writeId = Guid.NewGuid();
+        var record = await Objects.PendingWrites.RecordAsync(this, writeId, new Objects.PendingWrite(key, null), cancellationToken);
+        // A crash between these two leaves the record without the id: the purge then asks ListMultipartUploads.
+        string uploadId;
+        try
+        {
+            uploadId = (await _client.InitiateMultipartUploadAsync(start, cancellationToken)).UploadId;
+        }
+        catch
+        {
+            await Objects.PendingWrites.ForgetAsync(this, record);
+            throw;
+        }
         var parts = new List<PartETag>();
         long total = 0;
         try
         {
+            await Objects.PendingWrites.RecordAsync(this, writeId, new Objects.PendingWrite(key, uploadId), cancellationToken);
             while (filled > 0)
             {
                 var number = parts.Count + 1;
@@ -156,27 +172,76 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
                 parts.Add(new PartETag(number, response.ETag));
                 total += filled;
                 if (filled < chunk) break;
-                filled = await FillAsync(content, buffer, chunk, cancellationToken);
+                filled = await StreamFill.FillAsync(content, buffer, chunk, cancellationToken);
             }
             await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = _bucket, Key = ObjectKey(key), UploadId = uploadId, PartETags = parts,
             }, cancellationToken);
+            await Objects.PendingWrites.ForgetAsync(this, record);
             return total;
         }
         catch
         {
-            // Nothing was published; leave no parts behind either (a crash here leaves them to the bucket's
-            // AbortIncompleteMultipartUpload lifecycle rule, see docs/storage.md).
+            // Nothing was published; leave no parts behind either (after a crash, upload purging aborts the upload).
             try
             {
-                await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _bucket, Key = ObjectKey(key), UploadId = uploadId }, CancellationToken.None);
+                // A server without AbortMultipartUpload leaves the parts to the bucket's lifecycle rule either way.
+                await AbortAsync(key, uploadId);
+                await Objects.PendingWrites.ForgetAsync(this, record);
             }
             catch (AmazonServiceException)
             {
+                // The record stays: upload purging tries again.
             }
             throw;
         }
+    }
+
+    /// <returns>False when the server does not implement AbortMultipartUpload (s3rver, some gateways).</returns>
+    private async Task<bool> AbortAsync(string key, string uploadId)
+    {
+        try
+        {
+            await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _bucket, Key = ObjectKey(key), UploadId = uploadId }, CancellationToken.None);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return true; // completed or aborted already
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.MethodNotAllowed or HttpStatusCode.NotImplemented)
+        {
+            return false;
+        }
+    }
+
+    public async Task PurgeInterruptedWritesAsync(DateTimeOffset startedBefore, CancellationToken cancellationToken)
+    {
+        var unabortable = new List<string>();
+        await Objects.PendingWrites.PurgeAsync(this, startedBefore, async write =>
+        {
+            if (write.UploadId is not null)
+            {
+                if (!await AbortAsync(write.Key, write.UploadId)) unabortable.Add($"{write.Key} (upload {write.UploadId})");
+                return;
+            }
+            // Interrupted between initiation and its record: only a listing of the key's uploads can find it.
+            try
+            {
+                var uploads = await _client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = _bucket, Prefix = ObjectKey(write.Key) }, cancellationToken);
+                foreach (var upload in uploads.MultipartUploads ?? [])
+                    if (upload.Key == ObjectKey(write.Key) && upload.Initiated < startedBefore.UtcDateTime) await AbortAsync(write.Key, upload.UploadId);
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.MethodNotAllowed or HttpStatusCode.NotImplemented)
+            {
+                unabortable.Add($"{write.Key} (upload id not recorded)");
+            }
+        }, cancellationToken);
+        // Said once per upload (its record is gone): retrying cannot help on a server that lacks the call.
+        if (unabortable.Count > 0)
+            throw new IOException($"the S3 server does not implement AbortMultipartUpload: the parts of {unabortable.Count} interrupted uploads stay " +
+                $"until the bucket's lifecycle rule removes them: {string.Join(", ", unabortable.Take(10))}");
     }
 
     private void ApplyWriteOptions(PutObjectRequest put)
@@ -187,14 +252,6 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
             if (_options.KeyId is { Length: > 0 } keyId) put.ServerSideEncryptionKeyManagementServiceKeyId = keyId;
         }
         if (_options.StorageClass != "NONE") put.StorageClass = S3StorageClass.FindValue(_options.StorageClass);
-    }
-
-    private static async Task<int> FillAsync(Stream content, byte[] buffer, int count, CancellationToken cancellationToken)
-    {
-        var filled = 0;
-        int read;
-        while (filled < count && (read = await content.ReadAsync(buffer.AsMemory(filled, count - filled), cancellationToken)) > 0) filled += read;
-        return filled;
     }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
@@ -254,22 +311,13 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
     public void Dispose() => _client.Dispose();
 
     /// <summary>A GET's body that disposes the response (and so its connection) with the stream.</summary>
-    private sealed class ResponseStream(GetObjectResponse response) : Stream
+    private sealed class ResponseStream(GetObjectResponse response) : ForwardOnlyReadStream
     {
         private readonly Stream _inner = response.ResponseStream;
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.ReadAsync(buffer, offset, count, cancellationToken);
         public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
         public override long Length => response.ContentLength;
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
