@@ -16,6 +16,12 @@ if (args.Length > 2 && args[0] == "profile")
 // bench/storage.sh: the storage back ends (filesystem, S3, Azure) against distribution on the filesystem instead.
 if (args.Length > 0 && args[0] == "storage")
     return await StorageBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var storageRounds) ? storageRounds : 1);
+// bench/cluster.sh: several instances behind nginx, and the populate on SQLite and PostgreSQL.
+if (args.Length > 0 && args[0] == "cluster")
+{
+    var clusterResults = Array.IndexOf(args, "--results");
+    return await ClusterBench.RunAsync(args.Contains("--smoke"), clusterResults > 0 && clusterResults + 1 < args.Length ? args[clusterResults + 1] : null);
+}
 if (args.Length > 0 && args[0] == "gc")
     return await GcBenchmark.RunAsync(args[1..]);
 

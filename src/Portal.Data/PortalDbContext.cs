@@ -1,14 +1,17 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace Wharf.Portal.Data;
 
 /// <summary>
-/// The portal's database: Identity users and roles, the audit trail, access tokens and repository grants. Separate
-/// from the registry's metadata.
+/// The portal's database: Identity users and roles, the audit trail, access tokens and repository grants, and the
+/// keys every instance shares (Data Protection's key ring, the token signing key). Separate from the registry's metadata.
 /// </summary>
-public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) : IdentityDbContext<PortalUser>(options)
+public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) : IdentityDbContext<PortalUser>(options), IDataProtectionKeyContext
 {
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<UpstreamRecord> Upstreams => Set<UpstreamRecord>();
     public DbSet<AccessToken> AccessTokens => Set<AccessToken>();
@@ -47,6 +50,12 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             e.ToTable("RepositoryGrants");
             e.HasKey(x => x.Id);
             e.HasIndex(x => new { x.SubjectKind, x.Subject });
+        });
+        builder.Entity<DataProtectionKey>(e => e.ToTable("DataProtectionKeys"));
+        builder.Entity<SigningKey>(e =>
+        {
+            e.ToTable("SigningKeys");
+            e.HasKey(x => x.Name);
         });
         builder.Entity<AuthenticationFailure>(e =>
         {

@@ -44,6 +44,12 @@ public static class RegistryServiceCollectionExtensions
 
         services.AddScoped<BlobLedger>();
         services.AddSingleton<Cluster.ClusterLeases>();
+        services.AddSingleton<Cluster.ScheduleClaims>();
+        services.AddSingleton<Cluster.ThisInstance>();
+        services.AddOptions<Cluster.ClusterOptions>().BindConfiguration(Cluster.ClusterOptions.Section)
+            .Validate(o => o.HeartbeatInterval > TimeSpan.Zero, "Wharf:Cluster:HeartbeatInterval must be more than zero").ValidateOnStart();
+        services.AddSingleton<Cluster.ClusterInstances>();
+        services.AddHostedService<Cluster.InstanceHeartbeat>();
         services.AddScoped<UploadService>();
         services.AddScoped<UploadSessionStatisticsQuery>();
         services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section)

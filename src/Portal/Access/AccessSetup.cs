@@ -21,7 +21,9 @@ public static partial class AccessSetup
         var services = builder.Services;
         services.AddSingleton(settings);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new RegistryTokens(settings, registry.ResolvedDataDirectory, sp.GetRequiredService<TimeProvider>()));
+        // The deployment's one signing key, from the portal database (loaded by SharedKeys at start).
+        services.AddSingleton<RegistrySigningKey>();
+        services.AddSingleton(sp => new RegistryTokens(settings, sp.GetRequiredService<RegistrySigningKey>().Key, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<RegistryPermissions>();
         services.AddSingleton<VerifiedCredentials>();
         services.AddSingleton<RegistryChallenge>();

@@ -13,8 +13,9 @@ public sealed record TokenClaims(string Subject, string? UserName, long? AccessT
 }
 
 /// <summary>
-/// Issues and checks the registry's JWTs, signed with an ECDSA P-256 key (ES256) that is generated at first start
-/// and kept in the data directory. Bearer tokens carry distribution's <c>access</c> claim (what the caller may do,
+/// Issues and checks the registry's JWTs, signed with an ECDSA P-256 key (ES256). Wharf's host signs with the
+/// deployment's one key from the portal database (<see cref="RegistrySigningKey"/>), so every instance accepts the
+/// tokens of every other; a key file is for tools and tests. Bearer tokens carry distribution's <c>access</c> claim (what the caller may do,
 /// never more than asked); refresh tokens carry the user's security stamp, so a password change ends them.
 /// </summary>
 public sealed class RegistryTokens
@@ -31,12 +32,18 @@ public sealed class RegistryTokens
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly ValidatedTokens _validated;
 
+    /// <summary>Signs with the key in <paramref name="dataDirectory"/>'s key file, created if missing.</summary>
     public RegistryTokens(AccessSettings settings, string dataDirectory, TimeProvider time)
+        : this(settings, LoadOrCreateKey(Path.Combine(dataDirectory, KeyFileName)), time)
+    {
+    }
+
+    public RegistryTokens(AccessSettings settings, ECDsa signingKey, TimeProvider time)
     {
         _settings = settings;
         _time = time;
         _validated = new ValidatedTokens(time);
-        var key = new ECDsaSecurityKey(LoadOrCreateKey(Path.Combine(dataDirectory, KeyFileName)));
+        var key = new ECDsaSecurityKey(signingKey);
         key.KeyId = Base64UrlEncoder.Encode(key.ComputeJwkThumbprint());
         _signing = new SigningCredentials(key, SecurityAlgorithms.EcdsaSha256);
         _validation = new TokenValidationParameters

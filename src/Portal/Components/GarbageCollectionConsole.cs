@@ -26,7 +26,7 @@ public sealed class GarbageCollectionConsole(
         await RunAsync("gc.collect", caller => collector.CollectAsync(previewRunId, caller, CancellationToken.None));
 
     public async Task<bool> CancelAsync() =>
-        await gate.AllowsAsync((await authentication.GetAuthenticationStateAsync()).User, "gc.cancel") && collector.Cancel();
+        await gate.AllowsAsync((await authentication.GetAuthenticationStateAsync()).User, "gc.cancel") && await collector.CancelAsync(CancellationToken.None);
 
     public Task<Page<GcRunRecord>> HistoryAsync(int skip, int take) =>
         engine.RunAsync<GcReports, Page<GcRunRecord>>(r => r.HistoryPageAsync(skip, take, CancellationToken.None));

@@ -29,10 +29,12 @@ public static class PortalSetup
         // Before the registry engine is added: the engine keeps the authorizer registered here.
         builder.AddRegistryAccess(registry);
 
-        // Keys for cookies and, later, secrets at rest: kept with Wharf's data so a restart keeps everyone signed in.
+        // Keys for cookies and secrets at rest (upstream passwords): in the portal database, so that every instance
+        // reads the same key ring and a restart keeps everyone signed in. SharedKeys creates the first key at start.
         services.AddDataProtection()
             .SetApplicationName("Wharf")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(registry.ResolvedDataDirectory, "keys")));
+            .PersistKeysToDbContext<PortalDbContext>();
+        services.AddScoped<SharedKeys>();
 
         services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
         services.ConfigureApplicationCookie(cookie =>
@@ -107,6 +109,11 @@ public static class PortalSetup
         services.AddSingleton<Upstreams.PortalUpstreamSource>();
         services.AddSingleton<Wharf.Registry.Proxy.IUpstreamSource>(sp => sp.GetRequiredService<Upstreams.PortalUpstreamSource>());
         services.AddScoped<Upstreams.UpstreamAdministration>();
+        services.AddOptions<Upstreams.UpstreamPollOptions>().BindConfiguration("Wharf:Portal")
+            .Validate(o => o.UpstreamPollInterval > TimeSpan.Zero, "Wharf:Portal:UpstreamPollInterval must be more than zero")
+            .ValidateOnStart();
+        services.AddSingleton<Upstreams.UpstreamChangePoller>();
+        services.AddHostedService(sp => sp.GetRequiredService<Upstreams.UpstreamChangePoller>());
 
         // Serve the component library's and our own static files from the build output too, not only when published.
         builder.WebHost.UseStaticWebAssets();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Wharf.Portal.Access;
 using Wharf.Portal.Health;
 using Wharf.Registry;
@@ -61,6 +62,8 @@ public static partial class WharfHost
         await using var scope = app.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<RegistryDatabaseInitializer>().InitializeAsync(importDistributionData, CancellationToken.None);
         await scope.ServiceProvider.GetRequiredService<Accounts.PortalBootstrapper>().InitializeAsync(CancellationToken.None);
+        await scope.ServiceProvider.GetRequiredService<SharedKeys>().InitializeAsync(
+            app.Services.GetRequiredService<IOptions<RegistryOptions>>().Value.ResolvedDataDirectory, CancellationToken.None);
     }
 
     /// <summary>distribution's http.addr: ":5000", "0.0.0.0:5000", "localhost:5000" or "[::1]:5000".</summary>

@@ -9,6 +9,7 @@ namespace Wharf.Portal.Upstreams;
 /// <summary>
 /// The upstreams Admins manage in the portal, for the engine's upstream catalog. Passwords are decrypted here, in
 /// memory, only to hand them to the upstream client; the database holds them encrypted with Data Protection.
+/// An edit on this instance reloads at once; <see cref="UpstreamChangePoller"/> notices edits made on other instances.
 /// </summary>
 public sealed partial class PortalUpstreamSource(IServiceScopeFactory scopes, IDataProtectionProvider protection, ILogger<PortalUpstreamSource> logger)
     : IUpstreamSource
@@ -18,6 +19,7 @@ public sealed partial class PortalUpstreamSource(IServiceScopeFactory scopes, ID
     private readonly Lock _lock = new();
     private IReadOnlyList<UpstreamDefinition>? _upstreams;
     private CancellationTokenSource _changed = new();
+    private string? _loadedVersion;
 
     public IDataProtector PasswordProtector { get; } = protection.CreateProtector(PasswordPurpose);
 
@@ -30,6 +32,22 @@ public sealed partial class PortalUpstreamSource(IServiceScopeFactory scopes, ID
     {
         lock (_lock) return new CancellationChangeToken(_changed.Token);
     }
+
+    /// <summary>The <see cref="Version"/> of the rows the definitions in use were read from (null before the first read).</summary>
+    public string? LoadedVersion
+    {
+        get
+        {
+            lock (_lock) return _loadedVersion;
+        }
+    }
+
+    /// <summary>
+    /// What identifies one state of the portal's upstream rows: each row's id and last change, in name order. Any
+    /// create, edit or delete, on any instance, gives another value.
+    /// </summary>
+    public static string Version(IEnumerable<(long Id, DateTime UpdatedAt)> rows) =>
+        string.Join(',', rows.Select(r => $"{r.Id}:{r.UpdatedAt.Ticks}"));
 
     /// <summary>Reads the definitions again and tells the catalog, which rebuilds its routing at once.</summary>
     public void Reload()
@@ -50,7 +68,9 @@ public sealed partial class PortalUpstreamSource(IServiceScopeFactory scopes, ID
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         var result = new List<UpstreamDefinition>();
-        foreach (var record in db.Upstreams.AsNoTracking().OrderBy(u => u.Name).ToList())
+        var records = db.Upstreams.AsNoTracking().OrderBy(u => u.Name).ToList();
+        _loadedVersion = Version(records.Select(r => (r.Id, r.UpdatedAt)));
+        foreach (var record in records)
         {
             try
             {

@@ -65,6 +65,30 @@ namespace Wharf.Registry.PostgreSql.Migrations
                     b.ToTable("CachedRepositories", (string)null);
                 });
 
+            modelBuilder.Entity("Wharf.Registry.Metadata.ClusterInstanceRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Address")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("LastHeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ClusterInstances", (string)null);
+                });
+
             modelBuilder.Entity("Wharf.Registry.Metadata.GcItemRecord", b =>
                 {
                     b.Property<long>("RunId")
@@ -108,6 +132,9 @@ namespace Wharf.Registry.PostgreSql.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<DateTime?>("CancelRequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<bool>("DeleteUntagged")
                         .HasColumnType("boolean");
 
@@ -132,13 +159,28 @@ namespace Wharf.Registry.PostgreSql.Migrations
                     b.Property<long>("FreedBytes")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Instance")
+                        .HasColumnType("text");
+
                     b.Property<int>("KeptOnRecheck")
                         .HasColumnType("integer");
 
                     b.Property<int>("Mode")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("Phase")
+                        .HasColumnType("integer");
+
                     b.Property<long?>("PreviewRunId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("ProgressAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("ProgressDone")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ProgressTotal")
                         .HasColumnType("bigint");
 
                     b.Property<int>("PurgedUploads")
@@ -286,6 +328,20 @@ namespace Wharf.Registry.PostgreSql.Migrations
                         .IsUnique();
 
                     b.ToTable("Repositories", (string)null);
+                });
+
+            modelBuilder.Entity("Wharf.Registry.Metadata.ScheduleRunRecord", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("LastRunAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("ScheduleRuns", (string)null);
                 });
 
             modelBuilder.Entity("Wharf.Registry.Metadata.TagRecord", b =>

@@ -44,6 +44,10 @@ public static class RegistryConfiguration
             throw new InvalidDataException("Wharf:MaxUploadSessionsPerRepository is no longer supported: upload sessions are capped per caller " +
                 "(Wharf:Uploads:MaxSessionsPerCaller) and overall (Wharf:Uploads:MaxSessions)");
         options.Proxy.AllowAnonymous = Bool(wharf["Proxy:AllowAnonymous"]) ?? options.Proxy.AllowAnonymous;
+        if (wharf["Proxy:FetchWait"] is { } fetchWait)
+            options.Proxy.FetchWait = TimeSpan.TryParse(fetchWait, System.Globalization.CultureInfo.InvariantCulture, out var wait) && wait > TimeSpan.Zero
+                ? wait
+                : throw new InvalidDataException($"Wharf:Proxy:FetchWait must be a positive time span such as 00:10:00, not '{fetchWait}'");
         options.Database = DatabaseConfiguration.Bind(registry.GetSection("database"), wharf.GetSection("Database"));
         foreach (var upstream in wharf.GetSection("Upstreams").GetChildren())
         {

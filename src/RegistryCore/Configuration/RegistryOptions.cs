@@ -76,6 +76,11 @@ public sealed class ProxySettings
     public TimeSpan? Ttl { get; set; }
     /// <summary>Wharf:Proxy:AllowAnonymous: serve anonymous callers although the upstream has credentials.</summary>
     public bool AllowAnonymous { get; set; }
+    /// <summary>
+    /// Wharf:Proxy:FetchWait: how long a pull waits for another instance that is fetching the same blob from its
+    /// upstream before fetching it itself (every upstream, not only this section's).
+    /// </summary>
+    public TimeSpan FetchWait { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>One entry of <c>Wharf:Upstreams</c>, as written; validated when the pull-through cache starts.</summary>

@@ -21,10 +21,13 @@ public sealed class GarbageCollectionOptions
     /// <summary>Blobs deleted per database transaction: pushes wait at most one batch for the sweep.</summary>
     public int SweepBatchSize { get; set; } = 100;
 
-    public const string Requirements = $"{Section}: GracePeriod must not be negative, Interval must be between 1 second and 49 days, SweepBatchSize must be positive";
+    /// <summary>How often a running collection writes its progress for other instances and reads their cancel request.</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public const string Requirements = $"{Section}: GracePeriod must not be negative, Interval must be between 1 second and 49 days, SweepBatchSize and ProgressInterval must be positive";
 
     public static bool IsValid(GarbageCollectionOptions o) =>
         o.GracePeriod >= TimeSpan.Zero
         && (o.Interval is null || o.Interval >= TimeSpan.FromSeconds(1) && o.Interval <= TimeSpan.FromDays(49)) // PeriodicTimer's range
-        && o.SweepBatchSize > 0;
+        && o.SweepBatchSize > 0 && o.ProgressInterval > TimeSpan.Zero;
 }

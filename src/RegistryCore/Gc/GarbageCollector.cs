@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,8 +22,11 @@ public enum GcPhase
     SweepingBlobs,
 }
 
-/// <summary>Where the running collection is: its phase and, where it can tell, items done of total (0: not known).</summary>
-public sealed record GcProgress(long RunId, GcMode Mode, GcPhase Phase, long Done, long Total, DateTime StartedAt);
+/// <summary>
+/// Where the running collection is: its phase and, where it can tell, items done of total (0: not known); the
+/// instance running it when read from the database (another instance's run).
+/// </summary>
+public sealed record GcProgress(long RunId, GcMode Mode, GcPhase Phase, long Done, long Total, DateTime StartedAt, string? Instance = null);
 
 /// <summary>A finished run; the mark's detail too when this run marked (the command line prints it).</summary>
 public sealed record GcRunResult(GcRunRecord Run, GcMarkResult? Mark);
@@ -34,10 +38,14 @@ public sealed class GcBusyException() : InvalidOperationException("a garbage col
 /// Runs garbage collection while the registry serves: a preview (dry run) that stores a reviewable report, a collect
 /// of a reviewed preview, or a mark-and-sweep in one go (the command line, the schedule). One run at a time across
 /// every process sharing the metadata (the "gc" <see cref="ClusterLeases">lease</see>); live progress, cancellation,
-/// a stored record of every run, and an engine event for the audit trail.
+/// a stored record of every run, and an engine event for the audit trail. The running collection writes its progress
+/// to its run's row every <see cref="GarbageCollectionOptions.ProgressInterval"/> and reads the row's cancel flag
+/// then, so any instance sees it (<see cref="RunningAsync"/>) and can stop it (<see cref="CancelAsync"/>).
 /// </summary>
 public sealed partial class GarbageCollector(
     IServiceScopeFactory scopes,
+    IDbContextFactory<RegistryDbContext> contexts,
+    ThisInstance self,
     ClusterLeases leases,
     UploadPurger uploadPurger,
     IOptions<GarbageCollectionOptions> options,
@@ -57,13 +65,37 @@ public sealed partial class GarbageCollector(
     /// <summary>Raised on every progress step, on the collection's thread: keep handlers short.</summary>
     public event Action<GcProgress>? ProgressChanged;
 
-    /// <summary>Asks the running collection to stop after the batch in hand; false when none runs.</summary>
+    /// <summary>Asks the running collection of this instance to stop after the batch in hand; false when none runs here.</summary>
     public bool Cancel()
     {
         var cancel = Volatile.Read(ref _cancel);
         if (cancel is null) return false;
         cancel.Cancel();
         return true;
+    }
+
+    /// <summary>Whether this instance's running collection was asked to stop (here or from another instance).</summary>
+    public bool CancelRequested => Volatile.Read(ref _cancel)?.IsCancellationRequested ?? false;
+
+    /// <summary>
+    /// Asks the running collection to stop, whichever instance runs it: this one at once, another one at its next
+    /// progress write. False when no collection runs.
+    /// </summary>
+    public async Task<bool> CancelAsync(CancellationToken cancellationToken)
+    {
+        if (Cancel()) return true;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.GcRuns.Where(r => r.State == GcRunState.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.CancelRequestedAt, DateTime.UtcNow), cancellationToken) > 0;
+    }
+
+    /// <summary>The running collection's progress, on this instance or (as last written) on another; null when none runs.</summary>
+    public async Task<GcProgress?> RunningAsync(CancellationToken cancellationToken)
+    {
+        if (Progress is { } local) return local;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var run = await db.GcRuns.AsNoTracking().Where(r => r.State == GcRunState.Running).OrderByDescending(r => r.Id).FirstOrDefaultAsync(cancellationToken);
+        return run is null ? null : new GcProgress(run.Id, run.Mode, run.Phase ?? GcPhase.PurgingUploads, run.ProgressDone ?? 0, run.ProgressTotal ?? 0, run.StartedAt, run.Instance);
     }
 
     /// <summary>A dry run: marks, stores the report (run and items) and deletes nothing.</summary>
@@ -117,8 +149,11 @@ public sealed partial class GarbageCollector(
             // This run holds the lease, so a run still recorded as running is one whose holder died (its lease ended).
             await reports.MarkInterruptedAsync(DateTime.UtcNow, cancellationToken);
             var run = await reports.StartRunAsync(mode, deleteUntagged, caller.User ?? caller.Address ?? "anonymous", previewRunId, cancellationToken);
+            run.Instance = self.Id;
             var clock = Stopwatch.StartNew();
             GcMarkResult? mark = null;
+            using var publishing = new CancellationTokenSource();
+            var publisher = PublishProgressAsync(run.Id, cancel, publishing.Token);
             try
             {
                 mark = await WorkAsync(run, db, reports, services, cancel.Token);
@@ -134,6 +169,8 @@ public sealed partial class GarbageCollector(
                 run.Error = e.Message;
                 LogFailed(logger, e, run.Id);
             }
+            await publishing.CancelAsync();
+            await publisher;
             if (Volatile.Read(ref _progress) is { } last) LogPhase(logger, run.Id, last.Phase, _phaseClock.Elapsed.TotalSeconds);
             run.FinishedAt = DateTime.UtcNow;
             await reports.FinishRunAsync(run, CancellationToken.None);
@@ -146,6 +183,44 @@ public sealed partial class GarbageCollector(
             Volatile.Write(ref _cancel, null);
             _gate.Release();
             reserve.Ensure();
+        }
+    }
+
+    /// <summary>
+    /// Writes the progress to the run's row and reads its cancel flag, every progress interval, until stopped. A
+    /// failed write is logged and tried again at the next interval: the collection itself goes on.
+    /// </summary>
+    private async Task PublishProgressAsync(long runId, CancellationTokenSource cancel, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(options.Value.ProgressInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                try
+                {
+                    await using var db = await contexts.CreateDbContextAsync(stop);
+                    var row = db.GcRuns.Where(r => r.Id == runId);
+                    if (Volatile.Read(ref _progress) is { } p)
+                    {
+                        var now = DateTime.UtcNow;
+                        await row.ExecuteUpdateAsync(s => s.SetProperty(r => r.Instance, self.Id).SetProperty(r => r.Phase, (GcPhase?)p.Phase)
+                            .SetProperty(r => r.ProgressDone, (long?)p.Done).SetProperty(r => r.ProgressTotal, (long?)p.Total).SetProperty(r => r.ProgressAt, now), stop);
+                    }
+                    if (await row.AnyAsync(r => r.CancelRequestedAt != null, stop) && !cancel.IsCancellationRequested)
+                    {
+                        LogCancelledElsewhere(logger, runId);
+                        await cancel.CancelAsync();
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogProgressWriteFailed(logger, runId, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
         }
     }
 
@@ -252,6 +327,12 @@ public sealed partial class GarbageCollector(
         LogRun(logger, detail);
         events.Publish(new RegistryEvent(kind, "", caller) { Size = run.Mode == GcMode.Preview ? run.ReclaimableBytes : run.FreedBytes, Detail = detail });
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Garbage collection run {RunId} was asked to stop from another instance")]
+    private static partial void LogCancelledElsewhere(ILogger logger, long runId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Garbage collection run {RunId}: could not write its progress: {Message}")]
+    private static partial void LogProgressWriteFailed(ILogger logger, long runId, string message);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Garbage collection run {RunId}: {Phase} took {Seconds:F2} s")]
     private static partial void LogPhase(ILogger logger, long runId, GcPhase phase, double seconds);

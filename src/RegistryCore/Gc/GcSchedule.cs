@@ -1,14 +1,18 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Wharf.Registry.Cluster;
 
 namespace Wharf.Registry.Gc;
 
 /// <summary>
 /// Collects every <see cref="GarbageCollectionOptions.Interval"/> while the registry serves; off unless the interval is
-/// set. The first run comes one interval after start, so a restart loop never turns into a collection loop.
+/// set. The first run comes one interval after start, so a restart loop never turns into a collection loop. Every
+/// instance's timer fires; the one that claims the period (<see cref="ScheduleClaims"/>) collects, so the schedule
+/// runs once per interval across the cluster, and goes on when that instance dies.
 /// </summary>
-public sealed partial class GcSchedule(GarbageCollector collector, IOptions<GarbageCollectionOptions> options, TimeProvider time, ILogger<GcSchedule> logger)
+public sealed partial class GcSchedule(GarbageCollector collector, ScheduleClaims claims, IOptions<GarbageCollectionOptions> options, TimeProvider time,
+    ILogger<GcSchedule> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -21,7 +25,8 @@ public sealed partial class GcSchedule(GarbageCollector collector, IOptions<Garb
         {
             try
             {
-                await collector.RunAsync(settings.DeleteUntagged, RegistryCaller.System, stoppingToken);
+                if (await claims.TryClaimAsync("gc", interval, stoppingToken))
+                    await collector.RunAsync(settings.DeleteUntagged, RegistryCaller.System, stoppingToken);
             }
             catch (GcBusyException)
             {

@@ -28,8 +28,12 @@ public sealed class ImportRefusedException(string message) : InvalidOperationExc
 /// because an older one names something Wharf has deleted since. A merge never deletes: what Wharf has and the
 /// link files lack stays.
 /// </para>
+/// Per repository, storage is read first (verifying blobs, reading manifests and tag links), then its rows are written
+/// through <see cref="BlobLedger.RecordAllAsync"/>, in one ledger transaction on every digest it records, as any other
+/// writer's (docs/gc.md): an import beside a running garbage collection never records a blob the sweep is deleting.
 /// </summary>
-public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStorage storage, BlobStore store, ILogger<DistributionImporter> logger)
+public sealed partial class DistributionImporter(RegistryDbContext db, BlobLedger ledger, IBlobStorage storage, BlobStore store,
+    ILogger<DistributionImporter> logger)
 {
     private const long MaxManifestBytes = 16 * 1024 * 1024;
 
@@ -90,38 +94,64 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
 
     private async Task<RepositoryResult> ImportRepositoryAsync(DistributionRepository repository, MergeMode mode, CancellationToken cancellationToken)
     {
-        var name = repository.Name;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var repositoryId = await db.EnsureRepositoryAsync(name, cancellationToken);
-        int layers = 0, manifests = 0, tags = 0, skipped = 0, kept = 0;
-        var linked = mode.Merging
-            ? (await db.RepositoryBlobs.Where(l => l.RepositoryId == repositoryId).Select(l => l.Digest).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal)
-            : [];
+        while (true)
+        {
+            var found = await ReadRepositoryAsync(repository, mode, cancellationToken);
+            var digests = found.Layers.Select(l => l.Digest).Concat(found.Manifests.Select(m => m.Digest)).Distinct(StringComparer.Ordinal).ToList();
+            var deleting = await ledger.RecordAllAsync(digests, ct => RecordAsync(repository.Name, found, ct), cancellationToken);
+            if (deleting.Count == 0)
+                return new RepositoryResult(found.Manifests.Count, found.Tags.Count, found.Layers.Count, found.Skipped, found.KeptNewer);
+            // A sweep was deleting some of these: their objects may be gone now, so they are verified again.
+            foreach (var digest in deleting) _verified.Remove(digest);
+            db.ChangeTracker.Clear();
+        }
+    }
 
+    private sealed record FoundManifest(string Digest, int Size, ParsedManifest Parsed);
+
+    private sealed record FoundRepository(List<(string Digest, long Size)> Layers, List<FoundManifest> Manifests,
+        List<(string Tag, string Digest)> Tags, int Skipped, int KeptNewer);
+
+    /// <summary>
+    /// The storage half of importing a repository: verified layers, readable manifests, tags that name one of them,
+    /// less what a merge keeps from Wharf (see the class remarks). Wharf's current state is read here, before the
+    /// ledger transaction, so that no storage I/O happens inside it.
+    /// </summary>
+    private async Task<FoundRepository> ReadRepositoryAsync(DistributionRepository repository, MergeMode mode, CancellationToken cancellationToken)
+    {
+        var name = repository.Name;
+        int skipped = 0, kept = 0;
+        HashSet<string> linked = new(StringComparer.Ordinal), known = new(StringComparer.Ordinal);
+        Dictionary<string, (string ManifestDigest, DateTime UpdatedAt)> current = new(StringComparer.Ordinal);
+        if (mode.Merging && await db.Repositories.AsNoTracking().Where(r => r.Name == name).Select(r => (long?)r.Id)
+                .FirstOrDefaultAsync(cancellationToken) is { } repositoryId)
+        {
+            linked = (await db.RepositoryBlobs.AsNoTracking().Where(l => l.RepositoryId == repositoryId).Select(l => l.Digest)
+                .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+            known = (await db.Manifests.AsNoTracking().Where(m => m.RepositoryId == repositoryId).Select(m => m.Digest)
+                .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+            current = await db.Tags.AsNoTracking().Where(t => t.RepositoryId == repositoryId)
+                .ToDictionaryAsync(t => t.Name, t => (t.ManifestDigest, t.UpdatedAt), StringComparer.Ordinal, cancellationToken);
+        }
+
+        var layers = new List<(string, long)>();
         foreach (var (key, digest) in await ReadLinksAsync(repository.LayerLinks, cancellationToken))
         {
             if (linked.Contains(digest.ToString())) continue;
             if (!mode.IsNew(repository, key)) { kept++; continue; }
-            var size = await BlobSizeAsync(digest, cancellationToken);
-            if (size is null) { skipped++; continue; }
-            if (_deferVerification) await RecordUnverifiedBlobAsync(digest.ToString(), size.Value, cancellationToken);
-            else await db.RecordBlobAsync(digest.ToString(), size.Value, cancellationToken);
-            await db.LinkBlobAsync(repositoryId, digest.ToString(), cancellationToken);
-            layers++;
+            if (await BlobSizeAsync(digest, cancellationToken) is { } size) layers.Add((digest.ToString(), size));
+            else skipped++;
         }
-
-        var known = (await db.Manifests.Where(m => m.RepositoryId == repositoryId).Select(m => m.Digest).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var manifests = new List<FoundManifest>();
         var imported = new HashSet<string>(known, StringComparer.Ordinal);
         foreach (var (key, digest) in await ReadLinksAsync(repository.RevisionLinks, cancellationToken))
         {
             if (known.Contains(digest.ToString())) continue;
             if (!mode.IsNew(repository, key)) { kept++; continue; }
-            if (await ImportManifestAsync(repositoryId, name, digest, cancellationToken)) { imported.Add(digest.ToString()); manifests++; }
+            if (await ReadManifestAsync(name, digest, cancellationToken) is { } manifest) { manifests.Add(manifest); imported.Add(manifest.Digest); }
             else skipped++;
         }
-
-        var current = await db.Tags.AsNoTracking().Where(t => t.RepositoryId == repositoryId)
-            .ToDictionaryAsync(t => t.Name, t => (t.ManifestDigest, t.UpdatedAt), StringComparer.Ordinal, cancellationToken);
+        var tags = new List<(string, string)>();
         foreach (var (tag, key) in repository.TagLinks)
         {
             var link = await DistributionTree.ReadLinkAsync(storage, key, cancellationToken);
@@ -133,34 +163,45 @@ public sealed partial class DistributionImporter(RegistryDbContext db, IBlobStor
                 if (repository.ModifiedAt[key].UtcDateTime <= DateTime.SpecifyKind(wharf.UpdatedAt, DateTimeKind.Utc)) { kept++; continue; }
             }
             else if (!mode.IsNew(repository, key)) { kept++; continue; }
-            await db.UpsertTagAsync(repositoryId, tag, link.Value.ToString(), cancellationToken);
-            tags++;
+            tags.Add((tag, link.Value.ToString()));
         }
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return new RepositoryResult(manifests, tags, layers, skipped, kept);
+        return new FoundRepository(layers, manifests, tags, skipped, kept);
     }
 
-    private async Task<bool> ImportManifestAsync(long repositoryId, string repository, Digest digest, CancellationToken cancellationToken)
+    /// <summary>The database half, inside the ledger transaction: no storage I/O here.</summary>
+    private async Task RecordAsync(string name, FoundRepository found, CancellationToken cancellationToken)
+    {
+        var repositoryId = await db.EnsureRepositoryAsync(name, cancellationToken);
+        foreach (var (digest, size) in found.Layers)
+        {
+            if (_deferVerification) await RecordUnverifiedBlobAsync(digest, size, cancellationToken);
+            else await db.RecordBlobAsync(digest, size, cancellationToken);
+            await db.LinkBlobAsync(repositoryId, digest, cancellationToken);
+        }
+        foreach (var manifest in found.Manifests)
+        {
+            if (await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == manifest.Digest, cancellationToken)) continue;
+            await db.RecordBlobAsync(manifest.Digest, manifest.Size, cancellationToken);
+            db.Manifests.Add(ManifestRecords.Create(repositoryId, manifest.Digest, manifest.Size, manifest.Parsed));
+        }
+        foreach (var (tag, digest) in found.Tags) await db.UpsertTagAsync(repositoryId, tag, digest, cancellationToken);
+    }
+
+    private async Task<FoundManifest?> ReadManifestAsync(string repository, Digest digest, CancellationToken cancellationToken)
     {
         var text = digest.ToString();
-        if (await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == text, cancellationToken)) return true;
         var bytes = await store.ReadAllAsync(digest, MaxManifestBytes, cancellationToken);
-        if (bytes is null) { LogMissing(logger, repository, text); return false; }
-        if (Digest.Compute(digest.Algorithm, bytes) != digest) { LogMismatch(logger, repository, text); return false; }
-        ParsedManifest parsed;
+        if (bytes is null) { LogMissing(logger, repository, text); return null; }
+        if (Digest.Compute(digest.Algorithm, bytes) != digest) { LogMismatch(logger, repository, text); return null; }
         try
         {
-            parsed = ManifestParser.Parse(bytes, null);
+            return new FoundManifest(text, bytes.Length, ManifestParser.Parse(bytes, null));
         }
         catch (RegistryException e)
         {
             LogUnreadable(logger, repository, text, e.Message);
-            return false;
+            return null;
         }
-        await db.RecordBlobAsync(text, bytes.Length, cancellationToken);
-        db.Manifests.Add(ManifestRecords.Create(repositoryId, text, bytes.Length, parsed));
-        return true;
     }
 
     private async Task<List<(string Key, Digest Digest)>> ReadLinksAsync(List<string> keys, CancellationToken cancellationToken)

@@ -22,6 +22,7 @@ namespace Wharf.Registry.Maintenance;
 public sealed partial class UploadPurger(
     IServiceScopeFactory scopes,
     ClusterLeases leases,
+    ScheduleClaims claims,
     IBlobStorage storage,
     IOptions<RegistryOptions> options,
     IOptions<UploadOptions> uploadOptions,
@@ -38,12 +39,15 @@ public sealed partial class UploadPurger(
         var interval = settings.UploadPurgingInterval > TimeSpan.Zero ? settings.UploadPurgingInterval : TimeSpan.FromHours(24);
         // The idle age is checked every run too; running more often than uploadpurging.interval only brings the
         // abandoned sessions' space back sooner.
-        using var timer = new PeriodicTimer(interval < uploadOptions.Value.AbandonedCheckInterval ? interval : uploadOptions.Value.AbandonedCheckInterval, time);
+        var period = interval < uploadOptions.Value.AbandonedCheckInterval ? interval : uploadOptions.Value.AbandonedCheckInterval;
+        using var timer = new PeriodicTimer(period, time);
         do
         {
             try
             {
-                // Once at a time across the instances sharing the metadata: whoever holds the lease purges.
+                // Once per period across the instances sharing the metadata (whoever claims it), and never two at
+                // once (whoever holds the lease).
+                if (!await claims.TryClaimAsync("upload-purging", period, stoppingToken)) continue;
                 await using var lease = await leases.TryAcquireAsync("upload-purging", stoppingToken);
                 if (lease is not null) await PurgeAsync(time.GetUtcNow().UtcDateTime, stoppingToken);
             }

@@ -183,6 +183,32 @@ public sealed class BlobLedger(RegistryDbContext db, IRegistryEventSink? events 
         if (change is not null) events?.Publish(change);
     }
 
+    /// <summary>
+    /// Runs <paramref name="record"/> (an import's rows: blobs, links, manifests and tags it found in storage) and saves
+    /// them in one ledger transaction on every digest in <paramref name="digests"/>. When a sweep is deleting any of
+    /// them nothing is recorded: this waits until the sweep is done with them and returns them, and the caller checks
+    /// their objects in storage again before it calls once more.
+    /// </summary>
+    /// <returns>The digests a sweep was deleting; empty when everything was recorded.</returns>
+    public async Task<IReadOnlySet<string>> RecordAllAsync(IReadOnlyCollection<string> digests, Func<CancellationToken, Task> record,
+        CancellationToken cancellationToken)
+    {
+        HashSet<string> deleting;
+        await using (var transaction = await LockAsync(digests, cancellationToken))
+        {
+            deleting = await BeingDeletedAsync(digests, cancellationToken);
+            if (deleting.Count == 0)
+            {
+                await record(cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return deleting;
+            }
+        }
+        await WaitForDeletionAsync(deleting, cancellationToken);
+        return deleting;
+    }
+
     /// <summary>Digests among <paramref name="digests"/> whose rows a sweep has marked (for checks inside a ledger transaction).</summary>
     public async Task<HashSet<string>> BeingDeletedAsync(IReadOnlyCollection<string> digests, CancellationToken cancellationToken) =>
         (await db.Blobs.Where(b => EF.Parameter(digests.ToList()).Contains(b.Digest) && b.DeletingSince != null).Select(b => b.Digest)

@@ -158,6 +158,16 @@ public sealed class GcRunRecord
     public int KeptOnRecheck { get; set; }
     public int PurgedUploads { get; set; }
     public string? Error { get; set; }
+    // The columns below came with several instances; declared in name order, the order a migration adds them in.
+    /// <summary>When any instance asked the run to stop; the running collector reads it with every progress write.</summary>
+    public DateTime? CancelRequestedAt { get; set; }
+    /// <summary>The instance running it (<see cref="ClusterInstanceRecord.Id"/>), for the other instances' view.</summary>
+    public string? Instance { get; set; }
+    /// <summary>While it runs: the phase, when it was written, and items done of total (0: not known).</summary>
+    public Gc.GcPhase? Phase { get; set; }
+    public DateTime? ProgressAt { get; set; }
+    public long? ProgressDone { get; set; }
+    public long? ProgressTotal { get; set; }
 }
 
 public enum GcItemKind

@@ -19,6 +19,8 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
     public DbSet<CachedRepositoryRecord> CachedRepositories => Set<CachedRepositoryRecord>();
     public DbSet<GcRunRecord> GcRuns => Set<GcRunRecord>();
     public DbSet<GcItemRecord> GcItems => Set<GcItemRecord>();
+    public DbSet<ClusterInstanceRecord> ClusterInstances => Set<ClusterInstanceRecord>();
+    public DbSet<ScheduleRunRecord> ScheduleRuns => Set<ScheduleRunRecord>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -98,6 +100,18 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
         {
             e.ToTable("GcRuns");
             e.HasKey(x => x.Id);
+        });
+        model.Entity<ClusterInstanceRecord>(e =>
+        {
+            e.ToTable("ClusterInstances");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasMaxLength(200);
+        });
+        model.Entity<ScheduleRunRecord>(e =>
+        {
+            e.ToTable("ScheduleRuns");
+            e.HasKey(x => x.Name);
+            e.Property(x => x.Name).HasMaxLength(100);
         });
         model.Entity<GcItemRecord>(e =>
         {

@@ -20,6 +20,7 @@ public sealed record CacheExpiryResult(string Upstream, int Manifests, int Tags,
 public sealed partial class CacheExpiry(
     IDbContextFactory<RegistryDbContext> contexts,
     ClusterLeases leases,
+    ScheduleClaims claims,
     UpstreamCatalog upstreams,
     IRegistryEventSink events,
     TimeProvider clock,
@@ -34,7 +35,9 @@ public sealed partial class CacheExpiry(
             try
             {
                 await Task.Delay(interval, clock, stoppingToken);
-                // Once at a time across the instances sharing the metadata: whoever holds the lease expires.
+                // Once per period across the instances sharing the metadata (whoever claims it), and never two at
+                // once (whoever holds the lease).
+                if (!await claims.TryClaimAsync("cache-expiry", interval, stoppingToken)) continue;
                 await using var lease = await leases.TryAcquireAsync("cache-expiry", stoppingToken);
                 if (lease is not null) await ExpireAsync(clock.GetUtcNow().UtcDateTime, stoppingToken);
             }

@@ -2,6 +2,9 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Wharf.Registry.Cluster;
+using Wharf.Registry.Configuration;
 using Wharf.Registry.Content;
 using Wharf.Registry.Metadata;
 using Wharf.Registry.Storage;
@@ -13,11 +16,16 @@ namespace Wharf.Registry.Proxy;
 /// time (single flight). A fetch is not tied to the request that started it: when that client goes away the others
 /// still read it, and the blob still lands in the cache. It stops when the upstream stalls for
 /// <see cref="IdleTimeout"/>, breaks off, or sends bytes that do not match the digest; then nothing is committed.
+/// Across instances sharing the metadata, a fetch lease (<see cref="ClusterLeases.AcquireFetchAsync"/>) makes the
+/// GET once per cluster: an instance that finds another one fetching waits for it (up to
+/// <see cref="ProxySettings.FetchWait"/>) and then serves the blob from the store.
 /// </summary>
 public sealed partial class UpstreamBlobFetcher(
     BlobStore store,
     CacheMetadata metadata,
     IDbContextFactory<RegistryDbContext> contexts,
+    ClusterLeases leases,
+    IOptions<RegistryOptions> options,
     UpstreamStatistics statistics,
     IHostApplicationLifetime lifetime,
     ILogger<UpstreamBlobFetcher> logger)
@@ -27,8 +35,13 @@ public sealed partial class UpstreamBlobFetcher(
 
     private readonly ConcurrentDictionary<(string Upstream, string Repository, Digest Digest), BlobFetch> _fetches = new();
 
+    private int _waiting;
+
     /// <summary>Fetches under way (for tests and the portal).</summary>
     public int InFlight => _fetches.Count;
+
+    /// <summary>Fetches of this instance waiting for another instance that holds the blob's fetch lease.</summary>
+    public int WaitingForOtherInstance => Volatile.Read(ref _waiting);
 
     /// <summary>The fetch of this blob that is under way, or a new one.</summary>
     /// <param name="started">Whether this call started it (the others join it).</param>
@@ -71,7 +84,7 @@ public sealed partial class UpstreamBlobFetcher(
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
         try
         {
-            var size = await ReuseStoredAsync(fetch, cancellation.Token) ?? await DownloadAsync(fetch, cancellation);
+            var size = await ReuseStoredAsync(fetch, cancellation.Token) ?? await FetchUnderLeaseAsync(fetch, cancellation);
             _fetches.TryRemove(new KeyValuePair<(string, string, Digest), BlobFetch>(key, fetch));
             fetch.Succeed(size);
         }
@@ -106,6 +119,34 @@ public sealed partial class UpstreamBlobFetcher(
                             where r.Name == fetch.Match.LocalName && rb.Digest == text
                             select rb).AnyAsync(cancellationToken);
         return linked ? stored : null;
+    }
+
+    /// <summary>
+    /// Takes the blob's cluster-wide fetch lease, waiting while another instance holds it, and fetches only if the
+    /// blob is still not linked then (the holder usually linked it). The lease is held until the blob is published
+    /// and linked, or the fetch failed (then the next waiter fetches). When the wait runs out, this instance fetches
+    /// anyway: a second verified GET costs less than failing a pull behind a slow one.
+    /// </summary>
+    private async Task<long> FetchUnderLeaseAsync(BlobFetch fetch, CancellationTokenSource cancellation)
+    {
+        var match = fetch.Match;
+        var wait = options.Value.Proxy.FetchWait;
+        IAsyncDisposable? lease;
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            lease = await leases.AcquireFetchAsync($"{match.Upstream.Name}/{match.RemoteName}@{fetch.Digest}", wait, cancellation.Token);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+        await using (lease)
+        {
+            if (lease is null) LogLeaseWaitRanOut(logger, match.Upstream.Name, match.RemoteName, fetch.Digest, wait.TotalSeconds);
+            else if (await ReuseStoredAsync(fetch, cancellation.Token) is { } size) return size;
+            return await DownloadAsync(fetch, cancellation);
+        }
     }
 
     private async Task<long> DownloadAsync(BlobFetch fetch, CancellationTokenSource cancellation)
@@ -178,6 +219,9 @@ public sealed partial class UpstreamBlobFetcher(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cached blob {Digest} of {Repository} from upstream {Upstream} ({Bytes} bytes)")]
     private static partial void LogFetched(ILogger logger, string upstream, string repository, Digest digest, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Another instance has been fetching blob {Digest} of {Repository} from upstream {Upstream} for over {Seconds} s; fetching it here too")]
+    private static partial void LogLeaseWaitRanOut(ILogger logger, string upstream, string repository, Digest digest, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fetching blob {Digest} of {Repository} from upstream {Upstream} failed, nothing was cached: {Message}")]
     private static partial void LogFetchFailed(ILogger logger, string upstream, string repository, Digest digest, string message);

@@ -86,10 +86,11 @@ public sealed class WharfProcess : IAsyncDisposable
         var process = _process;
         try
         {
+            // Generous: several instances may start at once on a machine shared with other builds.
             if (NetworkNamespace is null)
-                await Ports.WaitForHttpAsync($"{BaseUrl}/v2/", () => !process.HasExited, TimeSpan.FromSeconds(60), ClientCertificate);
+                await Ports.WaitForHttpAsync($"{BaseUrl}/v2/", () => !process.HasExited, TimeSpan.FromSeconds(120), ClientCertificate);
             else
-                await WaitForLogAsync("Now listening on", () => !process.HasExited, TimeSpan.FromSeconds(60));
+                await WaitForLogAsync("Now listening on", () => !process.HasExited, TimeSpan.FromSeconds(120));
         }
         catch (Exception e)
         {

@@ -237,18 +237,18 @@ public sealed class TokenAuthTests : IAsyncLifetime
         var good = await _wharf.TokenAsync(AccessHost.AdminUser, AccessHost.AdminPassword, Scope("team/app", "pull"));
         var parts = good.Split('.');
         var options = _wharf.Services.GetRequiredService<AccessSettings>();
-        var dataDirectory = Path.Combine(_wharf.Host.RootDirectory, "wharf");
+        var ownKey = _wharf.Services.GetRequiredService<RegistrySigningKey>().Key;
         var admin = new RegistryIdentity("x", AccessHost.AdminUser, ["Admin"]);
         RegistryScope[] all = [new("repository", "team/app", ["*"])];
 
         // Signed with Wharf's own key but expired an hour ago.
         var past = new FixedTime(DateTimeOffset.UtcNow.AddHours(-1));
-        var expired = new RegistryTokens(options, dataDirectory, past).IssueAccess(admin, all).Token;
+        var expired = new RegistryTokens(options, ownKey, past).IssueAccess(admin, all).Token;
         // Signed with another key (another Wharf's data directory).
         using var elsewhere = new TempDirectory();
         var foreign = new RegistryTokens(options, elsewhere.Path, TimeProvider.System).IssueAccess(admin, all).Token;
         // Wharf's key, but for another service.
-        var otherService = new RegistryTokens(new AccessSettings { Service = "elsewhere" }, dataDirectory, TimeProvider.System).IssueAccess(admin, all).Token;
+        var otherService = new RegistryTokens(new AccessSettings { Service = "elsewhere" }, ownKey, TimeProvider.System).IssueAccess(admin, all).Token;
         var payload = JsonSerializer.Serialize(new { iss = "wharf", aud = "wharf", sub = "x", exp = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(), access = all });
         string[] forged =
         [

@@ -394,7 +394,7 @@ public sealed class HostileRequestTests(ITestOutputHelper output) : IAsyncLifeti
         {
             As.Admin => tokens.IssueAccess(admin, Scopes(repository)).Token,
             As.Forged => new RegistryTokens(new AccessSettings(), _forgersKey.Path, TimeProvider.System).IssueAccess(admin, Scopes(repository)).Token,
-            As.Expired => new RegistryTokens(new AccessSettings(), Path.Combine(DataRoot, "wharf"), new FixedTime(DateTimeOffset.UtcNow.AddHours(-1))).IssueAccess(admin, Scopes(repository)).Token,
+            As.Expired => new RegistryTokens(new AccessSettings(), _wharf.Services.GetRequiredService<RegistrySigningKey>().Key, new FixedTime(DateTimeOffset.UtcNow.AddHours(-1))).IssueAccess(admin, Scopes(repository)).Token,
             As.OtherScope => tokens.IssueAccess(admin, [new(RegistryScope.RepositoryType, Other, ["pull", "push", "delete"])]).Token,
             As.PullOnly => tokens.IssueAccess(new RegistryIdentity(ReaderId(), "reader", ["Viewer"]), repository is null ? [] : [new(RegistryScope.RepositoryType, repository, ["pull"])]).Token,
             As.AnonymousToken => tokens.IssueAccess(null, []).Token,

@@ -6,6 +6,7 @@ using Wharf.Portal.Audit;
 using Wharf.Portal.Components.Pages;
 using Wharf.Portal.Components.Shared;
 using Wharf.Registry.Browse;
+using Wharf.Registry.Cluster;
 using Wharf.Registry.Gc;
 using Xunit;
 
@@ -177,5 +178,31 @@ public sealed class PortalComponentTests : IAsyncLifetime
     {
         Assert.Equal(new DateTime(2026, 12, 1, 9, 0, 0, DateTimeKind.Utc), Audit.ParseUtc("2026-12-01 09:00"));
         Assert.Null(Audit.ParseUtc("yesterday"));
+    }
+
+    [Fact]
+    public void The_instance_table_marks_this_instance_and_the_silent_ones()
+    {
+        var started = new DateTime(2027, 1, 1, 8, 0, 0, DateTimeKind.Utc);
+        InstanceInfo[] instances =
+        [
+            new("web-1-ab12cd34", "1.4.0", "web-1 :5000", started, started.AddHours(1), true, InstanceHealth.Healthy),
+            new("web-2-ef56ab78", "1.4.0", "web-2 :5000", started, started.AddMinutes(10), false, InstanceHealth.Silent),
+        ];
+        var cut = _context.Render<InstanceTable>(p => p.Add(x => x.Instances, instances));
+        var rows = cut.FindAll("#instances tbody tr");
+        Assert.Equal(2, rows.Count);
+        Assert.Contains("(this one)", rows[0].QuerySelector(".instance-id")!.TextContent);
+        Assert.DoesNotContain("(this one)", rows[1].QuerySelector(".instance-id")!.TextContent);
+        Assert.Contains("healthy", rows[0].QuerySelector(".instance-health")!.TextContent);
+        Assert.Contains("no heartbeat", rows[1].QuerySelector(".instance-health")!.TextContent);
+        Assert.Contains("2027-01-01 08:10:00", rows[1].TextContent);
+    }
+
+    [Fact]
+    public void The_instance_table_says_when_no_instance_registered()
+    {
+        var cut = _context.Render<InstanceTable>(p => p.Add(x => x.Instances, Array.Empty<InstanceInfo>()));
+        Assert.Contains("No instance has registered", cut.Markup);
     }
 }

@@ -51,6 +51,9 @@ public sealed partial class FakeUpstream : IAsyncDisposable
     /// <summary>Wait this long before answering (an upstream that hangs).</summary>
     public TimeSpan Delay { get; set; }
 
+    /// <summary>Set to hold every manifest GET (not HEAD) until this task completes.</summary>
+    public Task? ManifestGetGate { get; set; }
+
     /// <summary>Replaces a blob's body (digest, content → the stream to send).</summary>
     public Func<string, byte[], Stream>? BlobBody { get; set; }
 
@@ -192,6 +195,7 @@ public sealed partial class FakeUpstream : IAsyncDisposable
                 response.StatusCode = 404;
                 return;
             }
+            if (!head && ManifestGetGate is { } manifestGate) await manifestGate.WaitAsync(context.RequestAborted);
             response.ContentType = manifest.MediaType;
             response.ContentLength = manifest.Content.Length;
             response.Headers["Docker-Content-Digest"] = DigestOf(manifest.Content);

@@ -60,6 +60,30 @@ namespace Wharf.Registry.Metadata.Migrations
                     b.ToTable("CachedRepositories", (string)null);
                 });
 
+            modelBuilder.Entity("Wharf.Registry.Metadata.ClusterInstanceRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Address")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastHeartbeatAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ClusterInstances", (string)null);
+                });
+
             modelBuilder.Entity("Wharf.Registry.Metadata.GcItemRecord", b =>
                 {
                     b.Property<long>("RunId")
@@ -101,6 +125,9 @@ namespace Wharf.Registry.Metadata.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("CancelRequestedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("DeleteUntagged")
                         .HasColumnType("INTEGER");
 
@@ -125,13 +152,28 @@ namespace Wharf.Registry.Metadata.Migrations
                     b.Property<long>("FreedBytes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Instance")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("KeptOnRecheck")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Mode")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("Phase")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("PreviewRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ProgressAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ProgressDone")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ProgressTotal")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("PurgedUploads")
@@ -275,6 +317,20 @@ namespace Wharf.Registry.Metadata.Migrations
                         .IsUnique();
 
                     b.ToTable("Repositories", (string)null);
+                });
+
+            modelBuilder.Entity("Wharf.Registry.Metadata.ScheduleRunRecord", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastRunAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("ScheduleRuns", (string)null);
                 });
 
             modelBuilder.Entity("Wharf.Registry.Metadata.TagRecord", b =>

@@ -1,0 +1,97 @@
+using System.Security.Cryptography;
+using System.Xml.Linq;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.EntityFrameworkCore;
+using Wharf.Portal.Access;
+using Wharf.Portal.Data;
+using Wharf.Registry.Cluster;
+
+namespace Wharf.Portal.Hosting;
+
+/// <summary>
+/// The keys every instance must share, kept in the portal database: Data Protection's key ring (sign-in cookies,
+/// antiforgery, upstream passwords encrypted at rest) and the registry tokens' signing key. At start, under the
+/// cluster-wide "shared-keys" lease, the first instance of a deployment creates them (or brings in the ones an
+/// earlier release kept in the data directory, so that nobody is signed out and no stored password becomes
+/// unreadable); every instance then reads the same ones.
+/// </summary>
+public sealed partial class SharedKeys(
+    PortalDbContext db,
+    IKeyManager keyManager,
+    ClusterLeases leases,
+    RegistrySigningKey signingKey,
+    TimeProvider time,
+    ILogger<SharedKeys> logger)
+{
+    public const string RegistryTokenKey = "registry-token";
+
+    /// <summary>Where an earlier release kept the key ring: one XML file per key.</summary>
+    public static string KeyRingDirectory(string dataDirectory) => Path.Combine(dataDirectory, "keys");
+
+    /// <summary>Where an earlier release kept the token signing key.</summary>
+    public static string SigningKeyFile(string dataDirectory) => Path.Combine(dataDirectory, RegistryTokens.KeyFileName);
+
+    public async Task InitializeAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        var wait = TimeSpan.FromMinutes(2);
+        await using var lease = await leases.AcquireAsync("shared-keys", wait, cancellationToken)
+            ?? throw new InvalidOperationException($"another Wharf instance has been creating the shared keys for over {wait.TotalMinutes:0} minutes; is it stuck?");
+
+        if (!await db.DataProtectionKeys.AnyAsync(cancellationToken))
+        {
+            var imported = await ImportKeyRingAsync(KeyRingDirectory(dataDirectory), cancellationToken);
+            if (imported > 0) LogKeyRingImported(logger, imported, KeyRingDirectory(dataDirectory));
+            else
+            {
+                // Created here, under the lease, rather than by whichever instance first protects something: two
+                // instances starting at once would otherwise each make a key and, for a while, not read the other's.
+                var now = time.GetUtcNow();
+                keyManager.CreateNewKey(now, now.AddDays(90));
+            }
+        }
+
+        var stored = await db.SigningKeys.FindAsync([RegistryTokenKey], cancellationToken);
+        if (stored is null)
+        {
+            var file = SigningKeyFile(dataDirectory);
+            var fromFile = File.Exists(file);
+            stored = new SigningKey
+            {
+                Name = RegistryTokenKey,
+                Pem = fromFile ? await File.ReadAllTextAsync(file, cancellationToken) : NewSigningKeyPem(),
+                CreatedAt = time.GetUtcNow().UtcDateTime,
+            };
+            db.SigningKeys.Add(stored);
+            await db.SaveChangesAsync(cancellationToken);
+            if (fromFile) LogSigningKeyImported(logger, file);
+        }
+        signingKey.Load(stored.Pem);
+    }
+
+    private async Task<int> ImportKeyRingAsync(string directory, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(directory)) return 0;
+        var files = Directory.GetFiles(directory, "*.xml");
+        foreach (var file in files)
+        {
+            // As Data Protection's own EF Core repository stores an element: its file name, the XML unformatted.
+            var xml = XElement.Load(file).ToString(SaveOptions.DisableFormatting);
+            db.DataProtectionKeys.Add(new DataProtectionKey { FriendlyName = Path.GetFileNameWithoutExtension(file), Xml = xml });
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        return files.Length;
+    }
+
+    private static string NewSigningKeyPem()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return key.ExportPkcs8PrivateKeyPem();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Moved {Count} Data Protection keys from {Directory} into the portal database, which every instance reads them from now")]
+    private static partial void LogKeyRingImported(ILogger logger, int count, string directory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Moved the registry token signing key from {File} into the portal database, which every instance reads it from now")]
+    private static partial void LogSigningKeyImported(ILogger logger, string file);
+}
