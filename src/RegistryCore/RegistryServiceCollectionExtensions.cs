@@ -55,6 +55,7 @@ public static class RegistryServiceCollectionExtensions
         services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section)
             .Validate(UploadOptions.IsValid, UploadOptions.Requirements).ValidateOnStart();
         services.AddScoped<BlobService>();
+        services.AddScoped<BlobVerification>();
         services.AddScoped<ManifestService>();
         services.AddScoped<CatalogService>();
         services.AddScoped<ReferrersService>();

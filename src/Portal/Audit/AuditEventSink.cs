@@ -23,6 +23,7 @@ public sealed class AuditEventSink(AuditLog audit, LoggingEventSink logging) : I
             RegistryEventKind.GarbageCollected => "gc.collect",
             RegistryEventKind.GarbageCollectionCancelled => "gc.cancel",
             RegistryEventKind.GarbageCollectionFailed => "gc.fail",
+            RegistryEventKind.BlobVerificationFailed => "blob.verify",
             _ => null,
         };
         if (action is null) return;
@@ -34,7 +35,8 @@ public sealed class AuditEventSink(AuditLog audit, LoggingEventSink logging) : I
             Action = action,
             Repository = e.Repository,
             Target = e.Tag is null ? e.Digest : e.Digest is null ? e.Tag : $"{e.Tag} ({e.Digest})",
-            Outcome = e.Kind is RegistryEventKind.GarbageCollectionFailed or RegistryEventKind.GarbageCollectionCancelled ? AuditOutcome.Failure : AuditOutcome.Success,
+            Outcome = e.Kind is RegistryEventKind.GarbageCollectionFailed or RegistryEventKind.GarbageCollectionCancelled or RegistryEventKind.BlobVerificationFailed
+                ? AuditOutcome.Failure : AuditOutcome.Success,
             Detail = e.Detail,
         });
     }

@@ -6,6 +6,7 @@ using Wharf.Registry;
 using Wharf.Registry.Browse;
 using Wharf.Registry.Gc;
 using Wharf.Registry.Metadata;
+using Wharf.Registry.Uploads;
 
 namespace Wharf.Portal.Components;
 
@@ -33,6 +34,10 @@ public sealed class GarbageCollectionConsole(
 
     public Task<Page<GcItem>> ItemsAsync(long runId, int skip, int take) =>
         engine.RunAsync<GcReports, Page<GcItem>>(r => r.ItemPageAsync(runId, skip, take, CancellationToken.None));
+
+    /// <summary>What open upload sessions hold in the store, across every repository (the page is the Admin's).</summary>
+    public Task<UploadSessionStatistics> UploadsAsync() =>
+        engine.RunAsync<UploadSessionStatisticsQuery, UploadSessionStatistics>(q => q.GetAsync(CancellationToken.None));
 
     private async Task<(GcRunRecord? Run, string? Error, GcWaiting? Waiting)> RunAsync(string action, Func<RegistryCaller, Task<GcRunResult>> run)
     {

@@ -9,17 +9,20 @@ namespace Wharf.Portal.Hosting;
 public static class DistributionCommands
 {
     public const string MergeFlag = "--merge";
+    /// <summary>Record blobs without hashing them; the first read of each verifies it (docs/security.md).</summary>
+    public const string DeferVerificationFlag = "--defer-verification";
 
-    public static async Task<int> ImportAsync(string[] hostArgs, string? configPath, bool merge, TextWriter output, TextWriter error)
+    public static async Task<int> ImportAsync(string[] hostArgs, string? configPath, bool merge, TextWriter output, TextWriter error, bool deferVerification = false)
     {
         await using var host = RegistryCommandHost.Build(hostArgs, configPath);
         await host.MigrateAsync(CancellationToken.None);
         await using var scope = host.Services.CreateAsyncScope();
         try
         {
-            var report = await scope.ServiceProvider.GetRequiredService<DistributionImporter>().ImportAsync(merge, CancellationToken.None);
+            var report = await scope.ServiceProvider.GetRequiredService<DistributionImporter>().ImportAsync(merge, CancellationToken.None, deferVerification);
             await output.WriteLineAsync($"imported {report.Repositories} repositories, {report.Manifests} manifests, {report.Tags} tags, {report.Layers} layer links ({report.Skipped} entries skipped"
-                + (merge ? $", {report.KeptNewer} kept as Wharf has them because Wharf's state is newer)" : ")"));
+                + (merge ? $", {report.KeptNewer} kept as Wharf has them because Wharf's state is newer)" : ")")
+                + (deferVerification ? "; blobs not verified yet: each is hashed against its digest on its first read" : ""));
             return 0;
         }
         catch (ImportRefusedException e)

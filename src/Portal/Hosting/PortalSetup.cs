@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -34,6 +35,12 @@ public static class PortalSetup
         services.AddDataProtection()
             .SetApplicationName("Wharf")
             .PersistKeysToDbContext<PortalDbContext>();
+        if (registry.StoreReadOnly)
+        {
+            // Nothing can be written on a read-only store: the database's keys are read, a new one stays in memory.
+            services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(new ConfigureOptions<KeyManagementOptions>(
+                o => o.XmlRepository = new ReadOnlyKeyRing(o.XmlRepository ?? throw new InvalidOperationException("Data Protection has no key repository"))));
+        }
         services.AddScoped<SharedKeys>();
 
         services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();

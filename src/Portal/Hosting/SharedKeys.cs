@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.EntityFrameworkCore;
 using Wharf.Portal.Access;
 using Wharf.Portal.Data;
+using Microsoft.Extensions.Options;
 using Wharf.Registry.Cluster;
+using Wharf.Registry.Configuration;
 
 namespace Wharf.Portal.Hosting;
 
@@ -22,6 +24,8 @@ public sealed partial class SharedKeys(
     ClusterLeases leases,
     RegistrySigningKey signingKey,
     TimeProvider time,
+    IOptions<RegistryOptions> registry,
+    IOptions<KeyManagementOptions> keyManagement,
     ILogger<SharedKeys> logger)
 {
     public const string RegistryTokenKey = "registry-token";
@@ -34,6 +38,12 @@ public sealed partial class SharedKeys(
 
     public async Task InitializeAsync(string dataDirectory, CancellationToken cancellationToken)
     {
+        if (registry.Value.StoreReadOnly)
+        {
+            await LoadReadOnlyAsync(dataDirectory, cancellationToken);
+            return;
+        }
+
         var wait = TimeSpan.FromMinutes(2);
         await using var lease = await leases.AcquireAsync("shared-keys", wait, cancellationToken)
             ?? throw new InvalidOperationException($"another Wharf instance has been creating the shared keys for over {wait.TotalMinutes:0} minutes; is it stuck?");
@@ -69,6 +79,38 @@ public sealed partial class SharedKeys(
         signingKey.Load(stored.Pem);
     }
 
+    /// <summary>
+    /// On a read-only store nothing is written and no lease is taken (its lock file could not be made): the keys in the
+    /// database are used; missing ones are read from an earlier release's files or, failing that, made in memory
+    /// (<see cref="ReadOnlyKeyRing"/>), so sign-ins and tokens of this run do not survive a restart.
+    /// </summary>
+    private async Task LoadReadOnlyAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        if (!await db.DataProtectionKeys.AnyAsync(cancellationToken))
+        {
+            var ring = keyManagement.Value.XmlRepository ?? throw new InvalidOperationException("Data Protection has no key repository");
+            var directory = KeyRingDirectory(dataDirectory);
+            var files = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.xml") : [];
+            foreach (var file in files) ring.StoreElement(XElement.Load(file), Path.GetFileNameWithoutExtension(file));
+            if (files.Length == 0)
+            {
+                var now = time.GetUtcNow();
+                keyManager.CreateNewKey(now, now.AddDays(90));
+            }
+            LogReadOnlyKeyRing(logger, files.Length);
+        }
+
+        var stored = await db.SigningKeys.FindAsync([RegistryTokenKey], cancellationToken);
+        var pem = stored?.Pem;
+        if (pem is null)
+        {
+            var file = SigningKeyFile(dataDirectory);
+            pem = File.Exists(file) ? await File.ReadAllTextAsync(file, cancellationToken) : NewSigningKeyPem();
+            if (!File.Exists(file)) LogReadOnlySigningKey(logger);
+        }
+        signingKey.Load(pem);
+    }
+
     private async Task<int> ImportKeyRingAsync(string directory, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(directory)) return 0;
@@ -94,4 +136,10 @@ public sealed partial class SharedKeys(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Moved the registry token signing key from {File} into the portal database, which every instance reads it from now")]
     private static partial void LogSigningKeyImported(ILogger logger, string file);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The store is read-only and the portal database holds no Data Protection key: using {Count} key files of an earlier release, or a new key kept in memory if none; portal sign-ins made now do not survive a restart")]
+    private static partial void LogReadOnlyKeyRing(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The store is read-only and the portal database holds no registry token signing key: signing with a key kept in memory; tokens issued now stop being valid when Wharf restarts (clients ask for new ones)")]
+    private static partial void LogReadOnlySigningKey(ILogger logger);
 }

@@ -6,7 +6,7 @@ public static class WharfCommandLine
 {
     private const string Usage = """
         usage: wharf [serve] [config.yml] [--key=value ...]
-               wharf import [--merge] [config.yml]
+               wharf import [--merge] [--defer-verification] [config.yml]
                wharf export [config.yml]   (writes distribution's link files, for going back to registry:2)
                wharf garbage-collect [--dry-run] [--delete-untagged] [--grace-period DURATION] [config.yml]
                wharf copy-to-postgresql [config.yml]   (target: WHARF_TARGET_DATABASE, an empty PostgreSQL database)
@@ -24,7 +24,7 @@ public static class WharfCommandLine
         var commandFlags = command switch
         {
             "garbage-collect" => rest.Where(GarbageCollectCommand.IsFlag).ToArray(),
-            "import" => rest.Where(a => a == DistributionCommands.MergeFlag).ToArray(),
+            "import" => rest.Where(a => a is DistributionCommands.MergeFlag or DistributionCommands.DeferVerificationFlag).ToArray(),
             _ => [],
         };
         rest = rest.Where(a => !commandFlags.Contains(a)).ToArray();
@@ -92,7 +92,8 @@ public static class WharfCommandLine
                 await app.RunAsync();
                 return 0;
             case "import":
-                return await DistributionCommands.ImportAsync(hostArgs, configPath, merge: commandFlags.Contains(DistributionCommands.MergeFlag), Console.Out, Console.Error);
+                return await DistributionCommands.ImportAsync(hostArgs, configPath, merge: commandFlags.Contains(DistributionCommands.MergeFlag), Console.Out, Console.Error,
+                    deferVerification: commandFlags.Contains(DistributionCommands.DeferVerificationFlag));
             case "export":
                 return await DistributionCommands.ExportAsync(hostArgs, configPath, Console.Out, Console.Error);
             case "garbage-collect":

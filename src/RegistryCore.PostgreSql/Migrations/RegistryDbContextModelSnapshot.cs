@@ -37,6 +37,9 @@ namespace Wharf.Registry.PostgreSql.Migrations
                     b.Property<long>("Size")
                         .HasColumnType("bigint");
 
+                    b.Property<DateTime?>("UnverifiedSince")
+                        .HasColumnType("timestamp with time zone");
+
                     b.HasKey("Digest");
 
                     b.ToTable("Blobs", (string)null);

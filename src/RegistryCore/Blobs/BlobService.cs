@@ -9,12 +9,17 @@ using Wharf.Registry.Storage;
 namespace Wharf.Registry.Blobs;
 
 /// <summary>Blobs as seen through a repository: a blob is readable in a repository only once it is linked there.</summary>
-public sealed class BlobService(RegistryDbContext db, BlobLedger ledger, BlobStore store, IOptions<RegistryOptions> options) : IBlobSource
+public sealed class BlobService(RegistryDbContext db, BlobLedger ledger, BlobStore store, BlobVerification verification, IOptions<RegistryOptions> options)
+    : IBlobSource
 {
     public async Task<BlobRead?> ReadAsync(string repository, Digest digest, BlobReadMode mode, RegistryCaller caller, CancellationToken cancellationToken)
     {
-        var size = await StatAsync(repository, digest, cancellationToken);
+        if (await LinkAsync(repository, digest.ToString(), cancellationToken) is not { } unverified) return null;
+        var size = await store.SizeAsync(digest, cancellationToken);
         if (size is null) return null;
+        // Before the registry says it has the blob, and before any byte goes out (also by redirect): a blob imported
+        // unverified is hashed on its first read.
+        await verification.EnsureVerifiedAsync(repository, digest, unverified, caller, cancellationToken);
         if (mode == BlobReadMode.Head) return new BlobRead(size, null);
         // distribution's default: where the store signs URLs, the client fetches the bytes from it directly.
         var storage = options.Value.Storage;
@@ -89,6 +94,13 @@ public sealed class BlobService(RegistryDbContext db, BlobLedger ledger, BlobSto
         }, cancellationToken);
         return deleted is not null;
     }
+
+    /// <summary>Null when the repository does not hold the blob; else whether it still awaits verification.</summary>
+    private Task<bool?> LinkAsync(string repository, string digest, CancellationToken cancellationToken) =>
+        (from rb in db.RepositoryBlobs
+         join r in db.Repositories on rb.RepositoryId equals r.Id
+         where r.Name == repository && rb.Digest == digest
+         select (bool?)db.Blobs.Any(b => b.Digest == rb.Digest && b.UnverifiedSince != null)).FirstOrDefaultAsync(cancellationToken);
 
     private Task<bool> IsLinkedAsync(string repository, string digest, CancellationToken cancellationToken) =>
         (from rb in db.RepositoryBlobs

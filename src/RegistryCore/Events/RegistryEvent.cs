@@ -20,6 +20,8 @@ public enum RegistryEventKind
     CacheHit,
     /// <summary>A pull through the cache needed the upstream (the content was fetched and cached).</summary>
     CacheMiss,
+    /// <summary>A blob imported without verification did not match its digest on its first read (it was not served).</summary>
+    BlobVerificationFailed,
 }
 
 /// <summary>Something that happened in the registry, raised for the audit trail, metrics and webhooks.</summary>

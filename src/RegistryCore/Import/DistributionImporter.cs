@@ -17,7 +17,9 @@ public sealed class ImportRefusedException(string message) : InvalidOperationExc
 /// so a data directory (or a bucket) written by registry:2 is served as it is. Blobs are not copied or moved: both layouts
 /// share them.
 /// Every blob is hashed before it is recorded: a blob file whose bytes are not its digest's (damaged, replaced, or a
-/// link out of the store) is skipped and named in the log, never served as that digest.
+/// link out of the store) is skipped and named in the log, never served as that digest. For very large stores,
+/// <c>deferVerification</c> records blobs after a stat only, marked unverified: the first read of each hashes it
+/// before serving it (<see cref="Blobs.BlobVerification"/>).
 /// <para>
 /// Over metadata that is not empty an import only runs as a merge, which never replaces newer state with older.
 /// "Newer" is decided per entry: a tag both sides have takes the link file's digest only when the file was modified
@@ -44,8 +46,12 @@ public sealed partial class DistributionImporter(RegistryDbContext db, BlobLedge
 
     /// <param name="merge">Allowed to run over metadata that is not empty (see the class remarks).</param>
     /// <exception cref="ImportRefusedException">The metadata is not empty and <paramref name="merge"/> is false.</exception>
-    public async Task<ImportReport> ImportAsync(bool merge, CancellationToken cancellationToken)
+    private bool _deferVerification;
+
+    /// <param name="deferVerification">Record blobs without hashing them (<c>wharf import --defer-verification</c>).</param>
+    public async Task<ImportReport> ImportAsync(bool merge, CancellationToken cancellationToken, bool deferVerification = false)
     {
+        _deferVerification = deferVerification;
         var hasMetadata = await db.Repositories.AnyAsync(cancellationToken);
         if (hasMetadata && !merge)
             throw new ImportRefusedException("the metadata database is not empty (Wharf has served this store): importing again would bring back " +
@@ -67,7 +73,8 @@ public sealed partial class DistributionImporter(RegistryDbContext db, BlobLedge
             LogRepository(logger, repository.Name, result.Manifests, result.Tags, result.Layers);
         }
         await DistributionSync.MarkAsync(storage, "import", cancellationToken);
-        LogVerified(logger, _verified.Count, _verifiedBytes, _verified.Count(v => v.Value is null));
+        if (deferVerification) LogDeferred(logger, _verified.Count(v => v.Value is not null), _verifiedBytes, _verified.Count(v => v.Value is null));
+        else LogVerified(logger, _verified.Count, _verifiedBytes, _verified.Count(v => v.Value is null));
         var report = new ImportReport(repositories, manifests, tags, layers, skipped, kept);
         LogDone(logger, report.Repositories, report.Manifests, report.Tags, report.Layers, report.Skipped);
         if (mode.Merging) LogKept(logger, kept);
@@ -167,7 +174,8 @@ public sealed partial class DistributionImporter(RegistryDbContext db, BlobLedge
         var repositoryId = await db.EnsureRepositoryAsync(name, cancellationToken);
         foreach (var (digest, size) in found.Layers)
         {
-            await db.RecordBlobAsync(digest, size, cancellationToken);
+            if (_deferVerification) await RecordUnverifiedBlobAsync(digest, size, cancellationToken);
+            else await db.RecordBlobAsync(digest, size, cancellationToken);
             await db.LinkBlobAsync(repositoryId, digest, cancellationToken);
         }
         foreach (var manifest in found.Manifests)
@@ -204,12 +212,23 @@ public sealed partial class DistributionImporter(RegistryDbContext db, BlobLedge
         return result;
     }
 
-    /// <summary>The blob's size once its bytes are verified against its digest; null when missing or different.</summary>
+    /// <summary>A blob row marked for verification on its first read (a blob already recorded keeps its row).</summary>
+    private async Task RecordUnverifiedBlobAsync(string digest, long size, CancellationToken cancellationToken)
+    {
+        var now = DateTime.UtcNow;
+        await db.Database.ExecuteSqlAsync(
+            $"""INSERT INTO "Blobs" ("Digest", "Size", "CreatedAt", "UnverifiedSince") VALUES ({digest}, {size}, {now}, {now}) ON CONFLICT DO NOTHING""", cancellationToken);
+    }
+
+    /// <summary>
+    /// The blob's size once its bytes are verified against its digest (with deferred verification: once it is found);
+    /// null when missing or different.
+    /// </summary>
     private async Task<long?> BlobSizeAsync(Digest digest, CancellationToken cancellationToken)
     {
         var text = digest.ToString();
         if (_verified.TryGetValue(text, out var known)) return known;
-        var size = await store.VerifyAsync(digest, cancellationToken);
+        var size = _deferVerification ? await store.SizeAsync(digest, cancellationToken) : await store.VerifyAsync(digest, cancellationToken);
         _verified[text] = size;
         if (size is null) LogBlobRefused(logger, text);
         else _verifiedBytes += size.Value;
@@ -224,6 +243,9 @@ public sealed partial class DistributionImporter(RegistryDbContext db, BlobLedge
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Import: verified {Blobs} blobs ({Bytes} bytes) against their digests; {Refused} refused")]
     private static partial void LogVerified(ILogger logger, int blobs, long bytes, int refused);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Import: {Blobs} blobs ({Bytes} bytes) recorded WITHOUT verification (--defer-verification): each is hashed against its digest on its first read and never served if it differs; {Missing} missing")]
+    private static partial void LogDeferred(ILogger logger, int blobs, long bytes, int missing);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Import: blob {Digest} is missing, leads outside the store, or its content does not match its digest; it is not served")]
     private static partial void LogBlobRefused(ILogger logger, string digest);

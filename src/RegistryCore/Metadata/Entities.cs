@@ -20,6 +20,12 @@ public sealed class BlobRecord
     /// cleared by deleting the row after): writers treat it as absent and wait (see <see cref="BlobLedger"/>).
     /// </summary>
     public DateTime? DeletingSince { get; set; }
+    /// <summary>
+    /// Imported with <c>wharf import --defer-verification</c>: the bytes have not been hashed against the digest yet.
+    /// The first read hashes them before anything is served (<see cref="Blobs.BlobVerification"/>) and clears this.
+    /// Null for every blob that was verified when it was stored.
+    /// </summary>
+    public DateTime? UnverifiedSince { get; set; }
 }
 
 /// <summary>A blob linked into a repository (uploaded, mounted or imported there); reads are allowed only through a link.</summary>

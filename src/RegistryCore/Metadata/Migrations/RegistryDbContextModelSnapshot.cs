@@ -32,6 +32,9 @@ namespace Wharf.Registry.Metadata.Migrations
                     b.Property<long>("Size")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("UnverifiedSince")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Digest");
 
                     b.ToTable("Blobs", (string)null);

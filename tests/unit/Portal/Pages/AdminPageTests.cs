@@ -152,6 +152,29 @@ public sealed class AdminPageTests : IClassFixture<AdminPageTests.Fixture>
     }
 
     [Fact]
+    public async Task The_garbage_collection_page_shows_what_upload_sessions_hold()
+    {
+        var token = await _wharf.Host.Wharf.TokenAsync(AccessHost.AdminUser, AccessHost.AdminPassword, "repository:team-a/uploading:pull,push");
+        using (var client = _wharf.Host.Wharf.ClientWith(AccessHost.Bearer(token)))
+        {
+            await client.StartUploadAsync("team-a/uploading");
+            var holding = await client.StartUploadAsync("team-a/uploading");
+            using var patch = await client.PatchAsync(holding, RegistryClient.Bytes(new byte[3 * 1024]));
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, patch.StatusCode);
+        }
+
+        await using var admin = await AsAsync(AccessHost.AdminUser);
+        var cut = admin.Render<GarbageCollection>();
+        cut.WaitForAssertion(() =>
+        {
+            var text = cut.Find("#upload-sessions").TextContent;
+            Assert.Contains("2 open", text);
+            Assert.Contains("3.0 KiB", text);
+            Assert.Contains("1 with no bytes yet", text);
+        }, Wait);
+    }
+
+    [Fact]
     public async Task The_audit_trail_filters_only_when_applied()
     {
         await using var admin = await AsAsync(AccessHost.AdminUser);
