@@ -78,15 +78,9 @@ public sealed class PortalPrefixTests : IAsyncLifetime
     public async Task The_portal_works_under_http_prefix()
     {
         var root = _wharf.BaseUrl + "/registry/";
-        // Relative to the base: the portal's pages answer under the prefix only.
-        var page = await _browser.NewPageAsync(root);
-        await page.GotoAsync("");
-        await page.WaitForURLAsync(root + "account/login**");
-        await page.FillAsync("#username", "admin");
-        await page.FillAsync("#password", AdminPassword);
-        await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync(root);
-        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Overview");
+        // Relative to the base: sign-in sends the browser to the overview under the prefix.
+        var page = await _browser.SignInAsync(root, "admin", AdminPassword, startAt: "account/login");
+        Assert.Equal(root, page.Url);
 
         await page.ClickAsync("#nav-repositories");
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Repositories");
@@ -128,7 +122,7 @@ public sealed class PortalPrefixTests : IAsyncLifetime
         await page.FillAsync("#username", "admin");
         await page.FillAsync("#password", AdminPassword);
         await page.ClickAsync("#sign-in");
-        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Users");
+        await page.WaitForSelectorAsync("h1:has-text('Users')");
         Assert.Equal(root + "users", page.Url);
         var errors = _browser.Errors.Where(e => !(e.Contains("/no/such/page") && e.Contains("status of 404"))).ToList();
         Assert.True(errors.Count == 0, "browser errors:\n" + string.Join("\n", errors));

@@ -21,6 +21,9 @@ public static class DatabaseCopier
 {
     private const int Batch = 1000;
 
+    /// <summary>Which processes run is the source deployment's state, not its data: the target's instances register themselves.</summary>
+    public static readonly IReadOnlySet<Type> NotCopied = new HashSet<Type> { typeof(ClusterInstanceRecord) };
+
     public static async Task<List<CopiedTable>> CopyAsync(DbContext source, Func<DbContext> createTarget, CancellationToken cancellationToken)
     {
         var copied = new List<CopiedTable>();
@@ -86,7 +89,7 @@ public static class DatabaseCopier
     /// <summary>Tables whose rows others refer to come first, so every foreign key finds its row.</summary>
     private static List<IEntityType> InDependencyOrder(IModel model)
     {
-        var types = model.GetEntityTypes().Where(t => t.GetTableName() is not null && !t.IsOwned()).ToList();
+        var types = model.GetEntityTypes().Where(t => t.GetTableName() is not null && !t.IsOwned() && !NotCopied.Contains(t.ClrType)).ToList();
         var ordered = new List<IEntityType>();
         var placed = new HashSet<IEntityType>();
         void Place(IEntityType type, HashSet<IEntityType> visiting)

@@ -101,7 +101,7 @@ public sealed class CopyToPostgreSqlTests : IAsyncLifetime
     private static void AssertSameRows(DbContext source, DbContext copy)
     {
         var rows = typeof(CopyToPostgreSqlTests).GetMethod(nameof(Rows), BindingFlags.NonPublic | BindingFlags.Static)!;
-        foreach (var type in source.Model.GetEntityTypes().Where(t => t.GetTableName() is not null))
+        foreach (var type in source.Model.GetEntityTypes().Where(t => t.GetTableName() is not null && !DatabaseCopier.NotCopied.Contains(t.ClrType)))
         {
             var expected = (List<string>)rows.MakeGenericMethod(type.ClrType).Invoke(null, [source])!;
             var actual = (List<string>)rows.MakeGenericMethod(type.ClrType).Invoke(null, [copy])!;
