@@ -15,6 +15,15 @@ public static class SqliteMigration
         if (IsReadOnly(database))
         {
             // A read-only data directory: nothing can be written, so nothing may need writing.
+            await database.OpenConnectionAsync(cancellationToken);
+            try
+            {
+                if (await database.IsUpToDateAsync(cancellationToken)) return;
+            }
+            finally
+            {
+                await database.CloseConnectionAsync();
+            }
             var pending = (await database.GetPendingMigrationsAsync(cancellationToken)).ToList();
             if (pending.Count > 0)
                 throw new InvalidOperationException(
@@ -29,7 +38,9 @@ public static class SqliteMigration
         {
             if (database.IsSqlite()) await database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
             // Nothing pending: no migration lock to take, so a start on a full disk writes nothing here.
-            if ((await database.GetPendingMigrationsAsync(cancellationToken)).Any()) await database.MigrateAsync(cancellationToken);
+            // (MigrationHistory first: EF Core's own check costs a command's start a good part of its time.)
+            if (!await database.IsUpToDateAsync(cancellationToken) && (await database.GetPendingMigrationsAsync(cancellationToken)).Any())
+                await database.MigrateAsync(cancellationToken);
         }
         finally
         {
