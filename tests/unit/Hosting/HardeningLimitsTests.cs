@@ -36,13 +36,27 @@ public sealed class HardeningLimitsTests
         {
             using var client = host.CreateClient();
             await client.PushBlobAsync("team/app", [1, 2, 3]);
+            var directory = host.Services.GetRequiredService<IOptions<RegistryOptions>>().Value.ResolvedDataDirectory;
+            // SQLite removes a write-ahead log when its last connection closes (background services open and close
+            // theirs at any moment), so the test holds one open on each database while it reads the modes.
+            var holders = new List<Microsoft.Data.Sqlite.SqliteConnection>();
+            foreach (var name in new[] { "registry.db", "portal.db" })
+            {
+                var holder = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(directory, name)};Pooling=False");
+                holders.Add(holder);
+                await holder.OpenAsync();
+                await using var read = holder.CreateCommand();
+                read.CommandText = "SELECT count(*) FROM sqlite_master";
+                await read.ExecuteScalarAsync();
+            }
             var files = new[] { "registry.db", "portal.db" }
                 .SelectMany(db => new[] { db, db + "-wal", db + "-shm" })
-                .Select(f => Path.Combine(host.Services.GetRequiredService<IOptions<RegistryOptions>>().Value.ResolvedDataDirectory, f))
+                .Select(f => Path.Combine(directory, f))
                 .Where(File.Exists).ToList();
             Assert.Contains(files, f => f.EndsWith("registry.db-wal"));
             Assert.Contains(files, f => f.EndsWith("portal.db"));
             Assert.All(files, f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
+            foreach (var holder in holders) await holder.DisposeAsync();
         }
         finally
         {
