@@ -92,7 +92,9 @@ public sealed class MoveToPostgreSqlTests(ITestOutputHelper output) : IAsyncLife
         Assert.True(copy.ExitCode == 0, copy.All);
         Assert.Contains("registry: Tags: 3 rows", copy.Output);
 
-        foreach (var (table, rows) in registryRows.Concat(portalRows))
+        // Instance rows are not copied: they describe running processes, and each instance registers itself anew.
+        Assert.Equal(0, await _target.ScalarAsync<long>("SELECT count(*) FROM \"ClusterInstances\""));
+        foreach (var (table, rows) in registryRows.Concat(portalRows).Where(t => t.Key != "ClusterInstances"))
             Assert.True(rows == await _target.ScalarAsync<long>($"SELECT count(*) FROM \"{table}\""), $"{table}: {rows} rows in SQLite, not the same in PostgreSQL");
         Assert.Equal(["1.0", "latest", "v2"], (await _target.ColumnAsync("SELECT \"Name\" FROM \"Tags\" ORDER BY \"Name\"")).ToArray());
         Assert.Equal(["admin", "alice"], (await _target.ColumnAsync("SELECT \"UserName\" FROM \"AspNetUsers\" ORDER BY \"UserName\"")).ToArray());
