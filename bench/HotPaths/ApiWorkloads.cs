@@ -105,6 +105,8 @@ public static class ApiWorkloads
         var end = link.IndexOf('>');
         if (start < 0 || end < start) return null;
         var target = link[(start + 1)..end];
+        // A path is used as it is: on Unix, Uri reads "/v2/..." as an absolute file URI and escapes its '?'.
+        if (target.StartsWith('/')) return target;
         return Uri.TryCreate(target, UriKind.Absolute, out var absolute) ? absolute.PathAndQuery : target;
     }
 
