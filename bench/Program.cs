@@ -28,4 +28,6 @@ if (args.Length > 0 && args[0] == "gc")
 var smoke = args.Contains("--smoke");
 var resultsIndex = Array.IndexOf(args, "--results");
 var results = resultsIndex >= 0 && resultsIndex + 1 < args.Length ? args[resultsIndex + 1] : null;
-return await HotPathBenchmark.RunAsync(smoke ? BenchSizes.SmokeTest : BenchSizes.Full, results);
+var onlyIndex = Array.IndexOf(args, "--only");
+var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',').ToHashSet() : null;
+return await HotPathBenchmark.RunAsync(smoke ? BenchSizes.SmokeTest : BenchSizes.Full, results, only);
