@@ -11,22 +11,11 @@ namespace Wharf.Tests.E2E;
 /// nothing Wharf did since. After <c>wharf export</c>, distribution on the same directory serves exactly Wharf's
 /// repositories, tags, manifests and blobs, and its <c>garbage-collect --dry-run</c> lists nothing Wharf serves.
 /// </summary>
-public sealed class ExportTests : IAsyncLifetime
+public sealed class ExportTests : IDisposable
 {
-    private readonly TempDirectory _temp = new();
+    private readonly DistributionWrittenDirectory _store = new();
 
-    public Task InitializeAsync()
-    {
-        ExternalTool.Require("skopeo");
-        ExternalTool.Require("docker-registry");
-        return Task.CompletedTask;
-    }
-
-    public Task DisposeAsync()
-    {
-        _temp.Dispose();
-        return Task.CompletedTask;
-    }
+    public void Dispose() => _store.Dispose();
 
     /// <summary>What a registry serves: repositories, each tag's digest, each manifest's bytes and every blob they reference.</summary>
     private sealed record Served(string[] Repositories, Dictionary<string, string> TagDigests, Dictionary<string, string> Manifests, SortedSet<string> Blobs)
@@ -86,26 +75,21 @@ public sealed class ExportTests : IAsyncLifetime
     [Fact]
     public async Task Distribution_serves_what_Wharf_served_after_an_export_and_a_merge_reverts_nothing()
     {
-        var root = _temp.Combine("registry-data");
-        var layout = new OciLayout(_temp.Combine("images"));
+        var root = _store.Root;
+        var layout = _store.Layout;
         layout.AddImage("web", [(200, 120_000), (201, 80_000)]);
         layout.AddImage("worker", [(200, 120_000), (202, 60_000)]);
         layout.AddImage("web2", [(203, 70_000)]);
         layout.AddIndex("multi", [("amd64", [(204, 50_000)]), ("arm64", [(205, 50_000)])]);
 
-        string config;
-        await using (var distribution = await DistributionRegistry.StartAsync(root, _temp.Path))
+        var config = await _store.WriteAsync(async distribution =>
         {
-            config = distribution.ConfigFile;
-            foreach (var (source, target, flags) in new[]
-                     {
-                         ("web", "shop/web:1.0", ""), ("web", "shop/web:latest", ""), ("worker", "shop/worker:2", "v2s2"),
-                         ("worker", "tools:edge", ""), ("multi", "base/multi:3", "all"),
-                     })
-                await ExternalTool.SkopeoOkAsync(["copy", "--dest-tls-verify=false",
-                    .. flags == "v2s2" ? new[] { "--format", "v2s2" } : flags == "all" ? ["--all"] : [],
-                    $"oci:{layout.Directory}:{source}", $"docker://{distribution.HostPort}/{target}"]);
-        }
+            await distribution.PushAsync("web", "shop/web:1.0");
+            await distribution.PushAsync("web", "shop/web:latest");
+            await distribution.PushAsync("worker", "shop/worker:2", "--format", "v2s2");
+            await distribution.PushAsync("worker", "tools:edge");
+            await distribution.PushAsync("multi", "base/multi:3", "--all");
+        });
 
         // Wharf serves the directory (importing it at the first start) and changes it.
         Served wharfServed;
@@ -143,7 +127,7 @@ public sealed class ExportTests : IAsyncLifetime
         var exported = await WharfAsync("export", config);
         Assert.True(exported.ExitCode == 0, exported.All);
         Assert.StartsWith("exported 3 repositories, 4 tags", exported.Output);
-        await using (var distribution = await DistributionRegistry.StartAsync(root, _temp.Path))
+        await using (var distribution = await DistributionRegistry.StartAsync(root, _store.Temp.Path))
         {
             AssertSame(wharfServed, await ReadAsync(distribution.HostPort));
             config = distribution.ConfigFile;

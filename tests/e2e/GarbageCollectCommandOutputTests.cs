@@ -10,40 +10,25 @@ namespace Wharf.Tests.E2E;
 /// start-up lines), and <c>--grace-period</c> decides what is listed as eligible and what as still inside the grace
 /// period, each with its bytes.
 /// </summary>
-public sealed partial class GarbageCollectCommandOutputTests : IAsyncLifetime
+public sealed partial class GarbageCollectCommandOutputTests : IDisposable
 {
-    private readonly TempDirectory _temp = new();
+    private readonly DistributionWrittenDirectory _store = new();
 
-    public Task InitializeAsync()
-    {
-        ExternalTool.Require("skopeo");
-        ExternalTool.Require("docker-registry");
-        return Task.CompletedTask;
-    }
-
-    public Task DisposeAsync()
-    {
-        _temp.Dispose();
-        return Task.CompletedTask;
-    }
+    public void Dispose() => _store.Dispose();
 
     [Fact]
     public async Task Prints_only_collection_lines_and_reports_what_the_grace_period_keeps_with_its_bytes()
     {
-        var root = _temp.Combine("registry-data");
-        var layout = new OciLayout(_temp.Combine("images"));
+        var root = _store.Root;
+        var layout = _store.Layout;
         layout.AddImage("kept", [(400, 90_000)]);
         var deleted = layout.AddImage("deleted", [(400, 90_000), (401, 70_000)]);
-        string config;
-        await using (var distribution = await DistributionRegistry.StartAsync(root, _temp.Path))
+        var config = await _store.WriteAsync(async distribution =>
         {
-            config = distribution.ConfigFile;
-            foreach (var (source, target) in new[] { ("kept", "app:kept"), ("deleted", "app:deleted") })
-                await ExternalTool.SkopeoOkAsync("copy", "--dest-tls-verify=false", $"oci:{layout.Directory}:{source}", $"docker://{distribution.HostPort}/{target}");
-            using var http = new RegistryHttp(distribution.HostPort);
-            using var delete = await http.DeleteManifestAsync("app", deleted.ManifestDigest);
-            Assert.Equal(202, (int)delete.StatusCode);
-        }
+            await distribution.PushAsync("kept", "app:kept");
+            await distribution.PushAsync("deleted", "app:deleted");
+            await distribution.DeleteAsync("app", deleted.ManifestDigest);
+        });
         // The deleted image's manifest, config and own layer (its first layer is shared with the kept image), with
         // the sizes of their files.
         var unreferenced = new[] { deleted.ManifestDigest, deleted.Config.Digest, deleted.Layers[1].Digest }.ToDictionary(d => d, d =>

@@ -11,22 +11,11 @@ namespace Wharf.Tests.E2E;
 /// The one deliberate difference: under <c>--delete-untagged</c> distribution also deletes the children of a tagged
 /// index (and their layers), which breaks the multi-platform image; Wharf keeps them.
 /// </summary>
-public sealed class GarbageCollectionTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class GarbageCollectionTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly TempDirectory _temp = new();
+    private readonly DistributionWrittenDirectory _store = new();
 
-    public Task InitializeAsync()
-    {
-        ExternalTool.Require("skopeo");
-        ExternalTool.Require("docker-registry");
-        return Task.CompletedTask;
-    }
-
-    public Task DisposeAsync()
-    {
-        _temp.Dispose();
-        return Task.CompletedTask;
-    }
+    public void Dispose() => _store.Dispose();
 
     private sealed record Eligible(HashSet<string> Blobs, HashSet<string> Manifests);
 
@@ -57,8 +46,8 @@ public sealed class GarbageCollectionTests(ITestOutputHelper output) : IAsyncLif
     [Fact]
     public async Task Wharf_finds_the_blobs_distribution_finds_and_after_collecting_every_tag_still_pulls()
     {
-        var root = _temp.Combine("registry-data");
-        var layout = new OciLayout(_temp.Combine("images"));
+        var root = _store.Root;
+        var layout = _store.Layout;
         layout.AddImage("web", [(300, 150_000), (301, 120_000)]);
         layout.AddImage("api", [(300, 150_000), (302, 90_000)]);
         var old = layout.AddImage("old", [(300, 150_000), (303, 80_000)]);
@@ -70,24 +59,17 @@ public sealed class GarbageCollectionTests(ITestOutputHelper output) : IAsyncLif
 
         // Distribution writes the directory: pushes, a manifest deleted by digest, a tag moved (leaving v1 untagged),
         // and an index deleted by digest (leaving its children untagged).
-        string config;
-        await using (var distribution = await DistributionRegistry.StartAsync(root, _temp.Path))
+        var config = await _store.WriteAsync(async distribution =>
         {
-            config = distribution.ConfigFile;
-            async Task Push(string source, string target) => await ExternalTool.SkopeoOkAsync("copy", "--all", "--dest-tls-verify=false",
-                $"oci:{layout.Directory}:{source}", $"docker://{distribution.HostPort}/{target}");
-            await Push("web", "shop/web:1");
-            await Push("api", "shop/api:1");
-            await Push("old", "shop/old:1");
-            await Push("v1", "shop/app:latest");
-            await Push("v2", "shop/app:latest");
-            await Push("multi", "base/multi:1");
-            await Push("gone", "base/gone:1");
-            using var http = new RegistryHttp(distribution.HostPort);
-            foreach (var (repository, digest) in new[] { ("shop/old", old.ManifestDigest), ("base/gone", goneIndex) })
-                using (var delete = await http.DeleteManifestAsync(repository, digest))
-                    Assert.Equal(202, (int)delete.StatusCode);
-        }
+            foreach (var (source, target) in new[]
+                     {
+                         ("web", "shop/web:1"), ("api", "shop/api:1"), ("old", "shop/old:1"), ("v1", "shop/app:latest"),
+                         ("v2", "shop/app:latest"), ("multi", "base/multi:1"), ("gone", "base/gone:1"),
+                     })
+                await distribution.PushAsync(source, target, "--all");
+            await distribution.DeleteAsync("shop/old", old.ManifestDigest);
+            await distribution.DeleteAsync("base/gone", goneIndex);
+        });
 
         // The reference's answers, with its server stopped (its GC is only correct then), and two copies of the
         // directory for it to collect later.
@@ -95,8 +77,8 @@ public sealed class GarbageCollectionTests(ITestOutputHelper output) : IAsyncLif
         var referenceUntagged = await DistributionGcAsync(config, "--dry-run", "--delete-untagged");
         Assert.Empty(reference.Manifests);
         Assert.Contains(v1.ManifestDigest, referenceUntagged.Manifests);
-        var copy = _temp.Combine("copy-for-distribution");
-        var copyUntagged = _temp.Combine("copy-for-distribution-untagged");
+        var copy = _store.Temp.Combine("copy-for-distribution");
+        var copyUntagged = _store.Temp.Combine("copy-for-distribution-untagged");
         foreach (var target in new[] { copy, copyUntagged })
             Assert.Equal(0, (await ExternalTool.RunAsync("cp", ["-a", root, target])).ExitCode);
 
@@ -127,7 +109,7 @@ public sealed class GarbageCollectionTests(ITestOutputHelper output) : IAsyncLif
             Assert.Equal(404, (await http.ManifestAsync("shop/app", v1.ManifestDigest)).Status);
 
         // Distribution collects its copy (stopped, as it requires), and serves every tag afterwards too.
-        await using (var distribution = await DistributionRegistry.StartAsync(copy, _temp.Path))
+        await using (var distribution = await DistributionRegistry.StartAsync(copy, _store.Temp.Path))
         {
             await distribution.StopAsync();
             await DistributionGcAsync(distribution.ConfigFile);
@@ -137,13 +119,13 @@ public sealed class GarbageCollectionTests(ITestOutputHelper output) : IAsyncLif
         }
 
         // Why Wharf differs: distribution's --delete-untagged leaves the multi-platform image unpullable.
-        await using (var distribution = await DistributionRegistry.StartAsync(copyUntagged, _temp.Path))
+        await using (var distribution = await DistributionRegistry.StartAsync(copyUntagged, _store.Temp.Path))
         {
             await distribution.StopAsync();
             await DistributionGcAsync(distribution.ConfigFile, "--delete-untagged");
             await distribution.StartAsync();
             var broken = await ExternalTool.SkopeoAsync("copy", "--all", "--src-tls-verify=false",
-                $"docker://{distribution.HostPort}/base/multi:1", $"oci:{_temp.Combine("broken")}:x");
+                $"docker://{distribution.HostPort}/base/multi:1", $"oci:{_store.Temp.Combine("broken")}:x");
             Assert.NotEqual(0, broken.ExitCode);
         }
     }
@@ -151,10 +133,10 @@ public sealed class GarbageCollectionTests(ITestOutputHelper output) : IAsyncLif
     [Fact]
     public async Task A_collection_killed_mid_sweep_leaves_nothing_inconsistent_and_the_next_run_finishes_it()
     {
-        var root = _temp.Combine("root");
+        var root = _store.Temp.Combine("root");
         var open = new Dictionary<string, string> { ["Wharf__Auth__Mode"] = "none" };
         await using var wharf = await WharfProcess.StartAsync(root, open);
-        var layout = new OciLayout(_temp.Combine("images"));
+        var layout = _store.Layout;
         layout.AddImage("app", [(400, 300_000), (401, 200_000)]);
         await ExternalTool.SkopeoOkAsync("copy", "--dest-tls-verify=false", $"oci:{layout.Directory}:app", $"docker://{wharf.HostPort}/team/app:1");
         // Uploads no manifest references: 1,500 small blobs for the sweep to delete.
@@ -215,7 +197,7 @@ public sealed class GarbageCollectionTests(ITestOutputHelper output) : IAsyncLif
 
     private async Task PullAsync(string hostPort, string tag)
     {
-        var target = _temp.Combine("pulled-" + Guid.NewGuid().ToString("N"));
+        var target = _store.Temp.Combine("pulled-" + Guid.NewGuid().ToString("N"));
         await ExternalTool.SkopeoOkAsync("copy", "--all", "--src-tls-verify=false", $"docker://{hostPort}/{tag}", $"oci:{target}:x");
         Directory.Delete(target, recursive: true);
     }

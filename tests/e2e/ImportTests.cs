@@ -7,39 +7,28 @@ namespace Wharf.Tests.E2E;
 /// Wharf started on a data directory that Debian's docker-registry (distribution 2.8) wrote serves every tag with the
 /// same digests, reading distribution's own config.yml, and copies no blob.
 /// </summary>
-public sealed class ImportTests : IAsyncLifetime
+public sealed class ImportTests : IDisposable
 {
-    private readonly TempDirectory _temp = new();
+    private readonly DistributionWrittenDirectory _store = new();
 
-    public Task InitializeAsync()
-    {
-        ExternalTool.Require("skopeo");
-        ExternalTool.Require("docker-registry");
-        return Task.CompletedTask;
-    }
-
-    public Task DisposeAsync()
-    {
-        _temp.Dispose();
-        return Task.CompletedTask;
-    }
+    public void Dispose() => _store.Dispose();
 
     [Fact]
     public async Task Registry2_data_directory_is_served_as_is()
     {
-        var root = _temp.Combine("registry-data");
-        var layout = new OciLayout(_temp.Combine("images"));
+        var root = _store.Root;
+        var layout = _store.Layout;
         layout.AddImage("web", [(100, 200_000), (101, 300_000)]);
         layout.AddImage("worker", [(100, 200_000), (102, 150_000)]);
         layout.AddIndex("multi", [("amd64", [(103, 90_000)]), ("arm64", [(104, 90_000)])]);
 
         // Fill the reference registry, and note what digests it serves for each tag.
         var expected = new Dictionary<string, string>();
-        await using (var distribution = await DistributionRegistry.StartAsync(root, _temp.Path))
+        var config = await _store.WriteAsync(async distribution =>
         {
             async Task Push(string source, string target, params string[] flags)
             {
-                await ExternalTool.SkopeoOkAsync(["copy", "--dest-tls-verify=false", .. flags, $"oci:{layout.Directory}:{source}", $"docker://{distribution.HostPort}/{target}"]);
+                await distribution.PushAsync(source, target, flags);
                 expected[target] = await ExternalTool.SkopeoOkAsync("inspect", "--tls-verify=false", "--format", "{{.Digest}}", $"docker://{distribution.HostPort}/{target}");
             }
             await Push("web", "shop/web:1.0");
@@ -47,11 +36,11 @@ public sealed class ImportTests : IAsyncLifetime
             await Push("worker", "shop/worker:2", "--format", "v2s2");
             await Push("multi", "base/multi:3", "--all");
             await Push("worker", "tools:edge");
-        }
+        });
         var blobsBefore = ListBlobFiles(root);
 
         // Start Wharf with distribution's own config file (only the address overridden, the REGISTRY_* way).
-        await using var wharf = new WharfProcess(root, new Dictionary<string, string>(), configFile: Directory.GetFiles(_temp.Path, "distribution-*.yml").Single());
+        await using var wharf = new WharfProcess(root, new Dictionary<string, string>(), configFile: config);
         await wharf.StartAsync();
         Assert.Contains("Import of the distribution data directory done: 4 repositories", wharf.Log);
 
@@ -59,7 +48,7 @@ public sealed class ImportTests : IAsyncLifetime
         {
             var served = await ExternalTool.SkopeoOkAsync("inspect", "--tls-verify=false", "--format", "{{.Digest}}", $"docker://{wharf.HostPort}/{reference}");
             Assert.Equal(digest.Trim(), served.Trim());
-            await ExternalTool.SkopeoOkAsync("copy", "--all", "--src-tls-verify=false", $"docker://{wharf.HostPort}/{reference}", $"oci:{_temp.Combine("pulled-" + reference.Replace('/', '_').Replace(':', '_'))}:x");
+            await ExternalTool.SkopeoOkAsync("copy", "--all", "--src-tls-verify=false", $"docker://{wharf.HostPort}/{reference}", $"oci:{_store.Temp.Combine("pulled-" + reference.Replace('/', '_').Replace(':', '_'))}:x");
         }
         using var http = new RegistryHttp(wharf.HostPort);
         Assert.Equal(["base/multi", "shop/web", "shop/worker", "tools"], await http.CatalogAsync());
