@@ -12,7 +12,7 @@ namespace Wharf.Registry.PostgreSql.CompiledModels
     public partial class RegistryDbContextModel
     {
         private RegistryDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("5282bf5f-d2a5-482c-b4d1-2d5d981ab289"), entityTypeCount: 16)
+            : base(skipDetectChanges: false, modelId: new Guid("9003a582-0f3f-4c02-bf24-cb62dae9e8e7"), entityTypeCount: 16)
         {
         }
 
