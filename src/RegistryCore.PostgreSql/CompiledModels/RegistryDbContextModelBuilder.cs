@@ -12,7 +12,7 @@ namespace Wharf.Registry.PostgreSql.CompiledModels
     public partial class RegistryDbContextModel
     {
         private RegistryDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("5282bf5f-d2a5-482c-b4d1-2d5d981ab289"), entityTypeCount: 16)
+            : base(skipDetectChanges: false, modelId: new Guid("1c7dfe34-babd-4ed8-a200-1dfe3d4b042e"), entityTypeCount: 16)
         {
         }
 
