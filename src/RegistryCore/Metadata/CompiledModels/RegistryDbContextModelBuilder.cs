@@ -11,7 +11,7 @@ namespace Wharf.Registry.Metadata.CompiledModels
     public partial class RegistryDbContextModel
     {
         private RegistryDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("599b4638-702b-439e-8894-122a171e2c9f"), entityTypeCount: 16)
+            : base(skipDetectChanges: false, modelId: new Guid("d0504975-c27a-42be-960c-437884af9fbd"), entityTypeCount: 16)
         {
         }
 
