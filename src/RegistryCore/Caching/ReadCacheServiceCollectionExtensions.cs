@@ -16,6 +16,7 @@ public static class ReadCacheServiceCollectionExtensions
     public static IServiceCollection AddWharfReadCache(this IServiceCollection services)
     {
         services.AddSingleton<RegistryReadCache>();
+        services.AddSingleton<TagListCache>();
         services.AddSingleton<IRegistryChangeListener>(sp => sp.GetRequiredService<RegistryReadCache>());
         Decorate<IManifestSource>(services, (sp, inner) =>
             new CachedManifestSource(inner, sp.GetRequiredService<RegistryReadCache>(), sp.GetRequiredService<UpstreamCatalog>()));
