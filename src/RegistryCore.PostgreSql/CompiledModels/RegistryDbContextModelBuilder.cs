@@ -12,7 +12,7 @@ namespace Wharf.Registry.PostgreSql.CompiledModels
     public partial class RegistryDbContextModel
     {
         private RegistryDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("5282bf5f-d2a5-482c-b4d1-2d5d981ab289"), entityTypeCount: 16)
+            : base(skipDetectChanges: false, modelId: new Guid("d8dd892e-e21f-43c7-bb6b-454ec6677bcf"), entityTypeCount: 16)
         {
         }
 

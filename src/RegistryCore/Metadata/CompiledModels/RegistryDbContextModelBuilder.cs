@@ -11,7 +11,7 @@ namespace Wharf.Registry.Metadata.CompiledModels
     public partial class RegistryDbContextModel
     {
         private RegistryDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("17eedab9-2aa2-45e5-9f26-e7e30e21347a"), entityTypeCount: 16)
+            : base(skipDetectChanges: false, modelId: new Guid("46e914be-d1ed-42ae-ba8f-1fb9e450688c"), entityTypeCount: 16)
         {
         }
 
