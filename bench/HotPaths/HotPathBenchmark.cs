@@ -83,7 +83,12 @@ public static class HotPathBenchmark
     /// <summary>Starts Wharf from the published build, with its shipped runtime settings (the end-to-end fixture pins workstation GC).</summary>
     private static async Task<(WharfProcess, Registry)> StartWharfAsync(string root, IDictionary<string, string> environment)
     {
-        var settings = new Dictionary<string, string>(environment) { ["DOTNET_gcServer"] = ShippedServerGc() ? "1" : "0" };
+        var settings = new Dictionary<string, string>(environment)
+        {
+            ["DOTNET_gcServer"] = ShippedServerGc() ? "1" : "0",
+            // The reference runs with its access log off (DistributionRegistry's quiet mode): so does Wharf.
+            ["REGISTRY_LOG_ACCESSLOG_DISABLED"] = "true",
+        };
         var process = await WharfProcess.StartAsync(root, settings);
         return (process, new Registry("wharf", process.HostPort, process.Pid, (process.AdminUser, process.AdminPassword)));
     }

@@ -12,7 +12,7 @@ namespace Wharf.Registry.PostgreSql.CompiledModels
     public partial class RegistryDbContextModel
     {
         private RegistryDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("1c7dfe34-babd-4ed8-a200-1dfe3d4b042e"), entityTypeCount: 16)
+            : base(skipDetectChanges: false, modelId: new Guid("d8dd892e-e21f-43c7-bb6b-454ec6677bcf"), entityTypeCount: 16)
         {
         }
 

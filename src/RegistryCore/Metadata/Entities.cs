@@ -7,6 +7,11 @@ public sealed class RepositoryRecord
     public long Id { get; set; }
     public required string Name { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>
+    /// Grows by one in every transaction that adds, moves or deletes one of the repository's tags
+    /// (<see cref="TagGenerations"/>): what the tag-list cache keys on, so every instance sees a change at once.
+    /// </summary>
+    public long TagGeneration { get; set; }
 }
 
 /// <summary>A blob known to the store (layers, configs and manifests' own bytes).</summary>

@@ -11,7 +11,7 @@ namespace Wharf.Registry.Metadata.CompiledModels
     public partial class RegistryDbContextModel
     {
         private RegistryDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("d0504975-c27a-42be-960c-437884af9fbd"), entityTypeCount: 16)
+            : base(skipDetectChanges: false, modelId: new Guid("46e914be-d1ed-42ae-ba8f-1fb9e450688c"), entityTypeCount: 16)
         {
         }
 
