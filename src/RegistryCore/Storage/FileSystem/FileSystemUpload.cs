@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Wharf.Registry.Storage.FileSystem;
 
 /// <summary>
@@ -20,9 +18,6 @@ public sealed record FileSystemUploadState(string Driver, Guid Id, long Size, lo
 /// </summary>
 internal sealed class FileSystemUpload : IStorageUpload
 {
-    /// <summary>Two buffers of this size: one is written while the next is read from the client (and hashed).</summary>
-    private const int BufferSize = 1 << 20;
-
     private readonly FileSystemBlobStorage _storage;
     private readonly string _path;
     private long _flushed;
@@ -67,44 +62,23 @@ internal sealed class FileSystemUpload : IStorageUpload
     public async Task<long> AppendAsync(Stream content, CancellationToken cancellationToken)
     {
         using var file = File.OpenHandle(_path, FileMode.Open, FileAccess.Write, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
-        var offset = Size;
-        byte[][] buffers = [ArrayPool<byte>.Shared.Rent(BufferSize), ArrayPool<byte>.Shared.Rent(BufferSize)];
-        Task writing = Task.CompletedTask;
+        long written;
         try
         {
-            // Write one buffer while the next is read: the client's bytes, and the hashing the caller's stream does
-            // as it is read, overlap the copy into the page cache.
-            var current = 0;
-            var filled = await content.ReadAtLeastAsync(buffers[current].AsMemory(0, BufferSize), BufferSize, throwOnEndOfStream: false, cancellationToken);
-            while (filled > 0)
-            {
-                writing = RandomAccess.WriteAsync(file, buffers[current].AsMemory(0, filled), offset, cancellationToken).AsTask();
-                offset += filled;
-                current ^= 1;
-                filled = await content.ReadAtLeastAsync(buffers[current].AsMemory(0, BufferSize), BufferSize, throwOnEndOfStream: false, cancellationToken);
-                await writing;
-            }
+            written = await FileCopy.CopyAsync(content, file, Size, cancellationToken);
             if (MachineBoot.Id is null) RandomAccess.FlushToDisk(file);
         }
         catch
         {
-            // The buffers go back to the pool only once no write reads them.
-            try { await writing; } catch (Exception) { }
             // Nothing past Size counts, but a failed part (a full disk, a client gone) should not keep holding its
             // space until the next part or publish: give it back now, best effort.
             try { RandomAccess.SetLength(file, Size); } catch (IOException) { }
             throw;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffers[0]);
-            ArrayPool<byte>.Shared.Return(buffers[1]);
-        }
-        var written = offset - Size;
-        if (MachineBoot.Id is null) _flushed = offset;
+        if (MachineBoot.Id is null) _flushed = Size + written;
         // Bytes written by another boot and never flushed stay suspect: only a part on top of a flushed file is this boot's.
         else if (written > 0 && _flushed == Size) _boot = MachineBoot.Id;
-        Size = offset;
+        Size += written;
         return written;
     }
 
