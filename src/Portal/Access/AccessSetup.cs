@@ -29,6 +29,7 @@ public static partial class AccessSetup
         services.AddSingleton<RegistryChallenge>();
         services.AddScoped<RegistryCredentials>();
         services.AddScoped<Accounts.SignInThrottle>();
+        services.AddSingleton<SignInRateLimitAudit>();
         services.AddScoped<Accounts.PasswordVerifier>();
         services.AddScoped<Accounts.UserRecovery>();
         services.AddScoped<AccessTokens>();
@@ -98,6 +99,9 @@ public static partial class AccessSetup
         var retry = seconds.ToString(CultureInfo.InvariantCulture);
         if (context.Request.Path.StartsWithSegments("/account"))
         {
+            var services = context.RequestServices;
+            services.GetRequiredService<SignInRateLimitAudit>().Refused(context.Connection.RemoteIpAddress?.ToString(),
+                services.GetRequiredService<AccessSettings>().SignInsPerMinute);
             context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
             context.Response.Headers.RetryAfter = retry;
             context.Response.ContentType = "text/plain; charset=utf-8";

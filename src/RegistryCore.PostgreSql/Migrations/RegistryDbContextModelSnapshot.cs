@@ -231,6 +231,9 @@ namespace Wharf.Registry.PostgreSql.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Platform")
+                        .HasColumnType("text");
+
                     b.Property<DateTime>("PushedAt")
                         .HasColumnType("timestamp with time zone");
 

@@ -82,6 +82,7 @@ public sealed class ManifestService(
         // Storage is looked at before the ledger's lock, never inside it (docs/gc.md): which referenced blobs are there.
         var blobs = ReferencedBlobs(manifest);
         var stored = await StoredAsync(blobs, cancellationToken);
+        var platform = await ManifestPlatforms.ReadAsync(store, manifest, cancellationToken);
 
         // Inside one ledger transaction on this manifest and everything it references: the checks, the rows, the tag.
         // Should a sweep be deleting the manifest's own bytes, the ledger waits it out and they are written again.
@@ -90,7 +91,7 @@ public sealed class ManifestService(
             {
                 await RequireReferencesAsync(repositoryId, manifest, blobs, stored, ct);
                 var existing = await db.Manifests.FirstOrDefaultAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, ct);
-                if (existing is null) db.Manifests.Add(ManifestRecords.Create(repositoryId, digestText, content.Length, manifest));
+                if (existing is null) db.Manifests.Add(ManifestRecords.Create(repositoryId, digestText, content.Length, manifest, platform));
                 else existing.PushedAt = DateTime.UtcNow; // pushed again: the grace period starts over, as for a new push
                 await db.SaveChangesAsync(ct);
                 if (!isDigest) await db.UpsertTagAsync(repositoryId, reference, digestText, ct);

@@ -51,6 +51,14 @@ public sealed class ManifestRecord
     public string? AnnotationsJson { get; set; }
     public DateTime PushedAt { get; set; }
     public DateTime? LastPulledAt { get; set; }
+    /// <summary>
+    /// An image's platform from its config (<c>os/architecture[/variant]</c>), what the portal's tag list shows: empty
+    /// when the config names none (an artifact, or a config that is not an image's); null when it has not been read
+    /// yet (the config was not in storage when the manifest was recorded, as for a pull-through cache's manifest, or
+    /// the manifest was recorded before Wharf kept it), and then <see cref="ManifestPlatforms.FillAsync"/> reads it
+    /// once. Indexes keep it null: their platforms are their children's, in <see cref="References"/>.
+    /// </summary>
+    public string? Platform { get; set; }
     public List<ManifestReferenceRecord> References { get; set; } = [];
 }
 

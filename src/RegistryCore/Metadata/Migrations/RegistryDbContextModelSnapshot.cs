@@ -222,6 +222,9 @@ namespace Wharf.Registry.Metadata.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Platform")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("PushedAt")
                         .HasColumnType("TEXT");
 
