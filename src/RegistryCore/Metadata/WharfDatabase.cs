@@ -17,7 +17,9 @@ public static class WharfDatabase
     {
         if (settings.IsPostgreSql)
             return builder.UseNpgsql(settings.ConnectionString, o => o.MigrationsAssembly(postgreSqlMigrationsAssembly).MigrationsHistoryTable(postgreSqlHistoryTable));
-        return builder.UseSqlite(SqliteConnections.ConnectionString(sqliteFile, settings.SqliteReadOnly)).AddInterceptors(SqliteConnections.Pragmas);
+        builder.UseSqlite(SqliteConnections.ConnectionString(sqliteFile, settings.SqliteReadOnly)).AddInterceptors(SqliteConnections.Pragmas);
+        // Durable commits with the fsync outside the write lock (nothing to sync on a read-only data directory).
+        return settings.SqliteReadOnly ? builder : builder.AddInterceptors(new SqliteGroupCommit(sqliteFile));
     }
 
     /// <summary>The registry metadata's context options for these settings.</summary>
