@@ -21,7 +21,7 @@ namespace Wharf.Registry.PostgreSql.CompiledModels
                 "Wharf.Registry.Metadata.ManifestRecord",
                 typeof(ManifestRecord),
                 baseEntityType,
-                propertyCount: 11,
+                propertyCount: 12,
                 navigationCount: 1,
                 foreignKeyCount: 1,
                 unnamedIndexCount: 3,
@@ -82,6 +82,14 @@ namespace Wharf.Registry.PostgreSql.CompiledModels
                 propertyInfo: typeof(ManifestRecord).GetProperty("MediaType", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(ManifestRecord).GetField("<MediaType>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
             mediaType.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var platform = runtimeEntityType.AddProperty(
+                "Platform",
+                typeof(string),
+                propertyInfo: typeof(ManifestRecord).GetProperty("Platform", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(ManifestRecord).GetField("<Platform>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+            platform.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var pushedAt = runtimeEntityType.AddProperty(
                 "PushedAt",

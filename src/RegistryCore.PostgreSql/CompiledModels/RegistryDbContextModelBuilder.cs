@@ -12,7 +12,7 @@ namespace Wharf.Registry.PostgreSql.CompiledModels
     public partial class RegistryDbContextModel
     {
         private RegistryDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("5282bf5f-d2a5-482c-b4d1-2d5d981ab289"), entityTypeCount: 16)
+            : base(skipDetectChanges: false, modelId: new Guid("fb758211-91cf-4b54-9e05-c9a3ab002d56"), entityTypeCount: 16)
         {
         }
 

@@ -1,6 +1,7 @@
 using Wharf.Registry.Browse;
 using System.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Wharf.Registry.Metadata;
 
 namespace Wharf.Registry.Gc;
@@ -48,7 +49,7 @@ public sealed record GcWaiting(int Manifests, int Blobs, long Bytes, DateTime? F
 /// </summary>
 public sealed class GcReports(RegistryDbContext db)
 {
-    public async Task<GcRunRecord> StartRunAsync(GcMode mode, bool deleteUntagged, string? requestedBy, long? previewRunId, CancellationToken cancellationToken)
+    public async Task<GcRunRecord> StartRunAsync(GcMode mode, bool deleteUntagged, string? requestedBy, long? previewRunId, string? instance, CancellationToken cancellationToken)
     {
         var run = new GcRunRecord
         {
@@ -58,6 +59,7 @@ public sealed class GcReports(RegistryDbContext db)
             RequestedBy = requestedBy,
             StartedAt = DateTime.UtcNow,
             PreviewRunId = previewRunId,
+            Instance = instance,
         };
         db.GcRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);
@@ -93,9 +95,11 @@ public sealed class GcReports(RegistryDbContext db)
         {
             for (var start = 0; start < items.Count; start += 1000)
             {
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                // Begun through EF Core, so that it waits its turn for SQLite's write lock like every other writer and
+                // its commit is synced to disk (docs/storage.md, "SQLite commits").
+                await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
                 await using var insert = connection.CreateCommand();
-                insert.Transaction = transaction;
+                insert.Transaction = transaction.GetDbTransaction();
                 insert.CommandText = """
                     INSERT INTO "GcItems" ("RunId", "Ordinal", "Kind", "Digest", "MediaType", "Size", "Repositories", "Reason", "Outcome")
                     VALUES (@run, @ordinal, @kind, @digest, @mediaType, @size, @repositories, @reason, @outcome)

@@ -19,7 +19,7 @@ namespace Wharf.Registry.Metadata.CompiledModels
                 "Wharf.Registry.Metadata.ManifestRecord",
                 typeof(ManifestRecord),
                 baseEntityType,
-                propertyCount: 11,
+                propertyCount: 12,
                 navigationCount: 1,
                 foreignKeyCount: 1,
                 unnamedIndexCount: 3,
@@ -73,6 +73,13 @@ namespace Wharf.Registry.Metadata.CompiledModels
                 typeof(string),
                 propertyInfo: typeof(ManifestRecord).GetProperty("MediaType", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(ManifestRecord).GetField("<MediaType>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
+
+            var platform = runtimeEntityType.AddProperty(
+                "Platform",
+                typeof(string),
+                propertyInfo: typeof(ManifestRecord).GetProperty("Platform", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(ManifestRecord).GetField("<Platform>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
 
             var pushedAt = runtimeEntityType.AddProperty(
                 "PushedAt",
