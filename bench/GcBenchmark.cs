@@ -49,8 +49,8 @@ public static partial class GcBenchmark
         rows.Add(("  wharf run alone, collect (s)", RunSeconds(wharfCollect.Output), distributionCollect.Seconds, "distribution: whole process"));
 
         Console.WriteLine();
-        Console.WriteLine($"{"metric",-32} {"wharf",9} {"distribution",13} {"wharf/dist",11}");
-        foreach (var (name, w, d, _) in rows) Console.WriteLine($"{name,-32} {w,9:F2} {d,13:F2} {w / d,11:F2}");
+        Console.WriteLine($"{"metric",-48} {"wharf",9} {"distribution",13} {"wharf/dist",11}");
+        foreach (var (name, w, d, _) in rows) Console.WriteLine($"{name,-48} {w,9:F2} {d,13:F2} {w / d,11:F2}");
         foreach (var (name, _, _, note) in rows.Skip(start.Count).Take(2)) Console.WriteLine($"{name}: {note}");
         Console.WriteLine("(whole command-line processes, start-up included; lower is better. Wharf keeps serving during its run, distribution must be stopped.)");
         return wharfEligible.SetEquals(distributionEligible) ? 0 : 1;
