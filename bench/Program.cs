@@ -10,7 +10,7 @@ if (args.Length > 0 && args[0] == "proxy")
     return await ProxyBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var proxyRounds) ? proxyRounds : 3);
 // bench/portal.sh: the portal at scale in Chromium (time to usable, per sort or page change).
 if (args.Length > 0 && args[0] == "portal")
-    return await PortalBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var portalRounds) ? portalRounds : 3);
+    return await PortalBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var portalRounds) ? portalRounds : 3, args.Contains("--sql"));
 if (args.Length > 2 && args[0] == "profile")
     return await ProfileRun.RunAsync(args[1], args[2], TimeSpan.FromSeconds(args.Length > 3 ? int.Parse(args[3]) : 15));
 // bench/storage.sh: the storage back ends (filesystem, S3, Azure) against distribution on the filesystem instead.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The portal at scale in Chromium (300 repositories, 2,000 tags in one, a layer in 4,000 manifests): time to usable
-# and per sort or page change, against the targets. Usage: bench/portal.sh [rounds]
+# and per sort or page change, against the targets. Usage: bench/portal.sh [rounds] [--sql]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-tools.sh
 dotnet publish src/Portal -c Release -o artifacts/wharf -nologo -v q
-dotnet run --project bench -c Release -- portal "${1:-3}"
+dotnet run --project bench -c Release -- portal "$@"

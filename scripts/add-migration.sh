@@ -2,7 +2,8 @@
 # Adds a migration to both providers' sets with dotnet-ef, for the registry or the portal context.
 #   scripts/add-migration.sh registry|portal Name [SQLITE_ID]
 # The SQLite migration keeps the id SQLITE_ID (14 digits, e.g. 20261223000001) when given; the PostgreSQL one keeps
-# the timestamp dotnet-ef gives it. Both model snapshots are updated. See docs/development.md.
+# the timestamp dotnet-ef gives it. Both model snapshots are updated, and both compiled models regenerated
+# (scripts/compile-models.sh). See docs/development.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 context=${1:?registry or portal}; name=${2:?migration name}; sqlite_id=${3:-}
@@ -14,6 +15,7 @@ case "$context" in
 esac
 
 dotnet tool restore >/dev/null
+scripts/compile-models.sh --clean "$context"  # a stale compiled model may not build against the changed model
 dotnet ef migrations add "$name" --project "$sqlite_project" --startup-project "$sqlite_project" \
   --context "$type" --output-dir "$sqlite_dir" --configuration Release
 dotnet ef migrations add "$name" --project "$pg_project" --startup-project "$pg_project" \
@@ -27,4 +29,5 @@ if [ -n "$sqlite_id" ]; then
     mv "$file" "$(dirname "$file")/$(basename "$file" | sed "s/^${generated}_/${sqlite_id}_/")"
   done
 fi
+scripts/compile-models.sh "$context"
 echo "added $name to $sqlite_project/$sqlite_dir and $pg_project/Migrations"

@@ -25,7 +25,7 @@ public sealed class PortalLayoutTests : IAsyncLifetime
     private static readonly (string Id, string Heading)[] Navigation =
     [
         ("nav-overview", "Overview"), ("nav-repositories", "Repositories"), ("nav-tokens", "Your access tokens"), ("nav-account", "Your account"),
-        ("nav-upstreams", "Upstreams"), ("nav-gc", "Garbage collection"), ("nav-notifications", "Notifications"), ("nav-audit", "Audit trail"), ("nav-users", "Users"),
+        ("nav-upstreams", "Upstreams"), ("nav-gc", "Garbage collection"), ("nav-notifications", "Notifications"), ("nav-audit", "Audit trail"), ("nav-instances", "Instances"), ("nav-users", "Users"),
         ("nav-access", "Repository access"), ("nav-all-tokens", "All access tokens"),
     ];
 
@@ -98,6 +98,11 @@ public sealed class PortalLayoutTests : IAsyncLifetime
     {
         var size = (width, height);
         var scheme = dark ? ColorScheme.Dark : ColorScheme.Light;
+        var signIn = await _browser.NewPageAsync(_wharf.BaseUrl, size, scheme);
+        await signIn.GotoAsync("/account/login");
+        await Assertions.Expect(signIn.Locator("#sign-in")).ToBeVisibleAsync();
+        await ShotAsync(signIn, "sign-in", size, scheme);
+        await signIn.Context.CloseAsync();
         var page = await _browser.SignInAsync(_wharf.BaseUrl, "admin", AdminPassword, startAt: "/", size: size, scheme: scheme);
         foreach (var (id, heading) in Navigation)
         {
@@ -218,6 +223,10 @@ public sealed class PortalLayoutTests : IAsyncLifetime
         await row.Locator(".role-select").ClickAsync();
         await admin.Locator(".mud-popover-open").GetByText("Viewer", new() { Exact = true }).ClickAsync();
         await Assertions.Expect(admin.Locator(".mud-snackbar")).ToContainTextAsync("Saved");
+        // The notification sits clear of the first rows' controls.
+        var note = await admin.Locator(".mud-snackbar").First.BoundingBoxAsync();
+        foreach (var control in await admin.Locator("#users tbody tr").First.Locator("button, .role-select").AllAsync())
+            Assert.False(Overlap(note!, (await control.BoundingBoxAsync())!), "a notification covers a control of the first row");
         await Assertions.Expect(boss.Locator("#role-denied")).ToContainTextAsync("your role does not allow this page", new() { Timeout = 60_000 });
         await Assertions.Expect(boss.Locator("#nav-users")).ToHaveCountAsync(0);
 
@@ -229,6 +238,9 @@ public sealed class PortalLayoutTests : IAsyncLifetime
         await Assertions.Expect(self.Locator(".role-select input")).ToHaveValueAsync("Admin");
         NoBrowserErrors();
     }
+
+    private static bool Overlap(LocatorBoundingBoxResult a, LocatorBoundingBoxResult b) =>
+        a.X < b.X + b.Width && b.X < a.X + a.Width && a.Y < b.Y + b.Height && b.Y < a.Y + a.Height;
 
     [Fact]
     public async Task The_garbage_collection_page_explains_the_grace_period()

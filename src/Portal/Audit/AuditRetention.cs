@@ -22,7 +22,8 @@ public sealed class AuditSettings
 
 /// <summary>
 /// Every hour: removes audit entries older than the retention, in batches so the audit writer is never held up
-/// for long, and lets the sign-in throttle report refusals of ended blocks and drop what it has forgotten.
+/// for long, lets the sign-in throttle report refusals of ended blocks and drop what it has forgotten, and writes the
+/// sign-in rate limit's refusals not yet in the trail.
 /// </summary>
 public sealed partial class AuditRetention(
     IServiceScopeFactory scopes, AuditSettings settings, TimeProvider clock, ILogger<AuditRetention> logger) : BackgroundService
@@ -62,6 +63,7 @@ public sealed partial class AuditRetention(
         }
         if (removed > 0) LogRemoved(logger, removed, settings.RetentionDays);
         await scope.ServiceProvider.GetRequiredService<SignInThrottle>().SweepAsync(cancellationToken);
+        scope.ServiceProvider.GetRequiredService<Access.SignInRateLimitAudit>().Flush();
         return removed;
     }
 

@@ -18,6 +18,7 @@ namespace Wharf.Portal.Hosting;
 public sealed partial class RegistryCommandHost : IAsyncDisposable
 {
     private readonly IHost _host;
+    private Task<PortalDbContext>? _audit;
 
     private RegistryCommandHost(IHost host) => _host = host;
 
@@ -71,23 +72,55 @@ public sealed partial class RegistryCommandHost : IAsyncDisposable
     }
 
     /// <summary>
+    /// Starts opening the portal's database for the audit trail, migrating it first when this store has never been
+    /// served, beside the command's own work: <see cref="WriteAuditAsync"/> then costs only the insert, after the
+    /// command has printed its report.
+    /// </summary>
+    public void PrepareAudit(CancellationToken cancellationToken) => _audit ??= Task.Run(async () =>
+    {
+        var db = await Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(cancellationToken);
+        try
+        {
+            await db.Database.MigrateWithWriteAheadLogAsync(cancellationToken);
+            return db;
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+    }, cancellationToken);
+
+    /// <summary>
     /// Writes what the command put in the audit trail (the server's writer is a background service, and none runs
-    /// here), migrating the portal's database first when this store has never been served.
+    /// here), in the portal's database <see cref="PrepareAudit"/> opened (opening it now if the command did not).
     /// </summary>
     public async Task WriteAuditAsync(CancellationToken cancellationToken)
     {
         var log = Services.GetRequiredService<AuditLog>();
         var entries = new List<AuditEntry>();
         while (log.Reader.TryRead(out var entry)) entries.Add(entry);
+        if (entries.Count == 0 && _audit is null) return;
+        PrepareAudit(cancellationToken);
+        var db = await _audit!;
         if (entries.Count == 0) return;
-        await using var db = await Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(cancellationToken);
-        await db.Database.MigrateWithWriteAheadLogAsync(cancellationToken);
         db.AuditEntries.AddRange(entries);
         await db.SaveChangesAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (_audit is not null)
+        {
+            try
+            {
+                await (await _audit).DisposeAsync();
+            }
+            catch (Exception) when (_audit.IsFaulted || _audit.IsCanceled)
+            {
+                // Reported by WriteAuditAsync, or the command failed before it.
+            }
+        }
         if (_host is IAsyncDisposable disposable) await disposable.DisposeAsync();
         else _host.Dispose();
     }

@@ -50,7 +50,7 @@ public sealed partial class SharedKeys(
 
         if (!await db.DataProtectionKeys.AnyAsync(cancellationToken))
         {
-            var imported = await ImportKeyRingAsync(KeyRingDirectory(dataDirectory), cancellationToken);
+            var imported = await ImportKeyRingAsync(dataDirectory, cancellationToken);
             if (imported > 0) LogKeyRingImported(logger, imported, KeyRingDirectory(dataDirectory));
             else
             {
@@ -64,17 +64,11 @@ public sealed partial class SharedKeys(
         var stored = await db.SigningKeys.FindAsync([RegistryTokenKey], cancellationToken);
         if (stored is null)
         {
-            var file = SigningKeyFile(dataDirectory);
-            var fromFile = File.Exists(file);
-            stored = new SigningKey
-            {
-                Name = RegistryTokenKey,
-                Pem = fromFile ? await File.ReadAllTextAsync(file, cancellationToken) : NewSigningKeyPem(),
-                CreatedAt = time.GetUtcNow().UtcDateTime,
-            };
+            var (pem, file) = await EarlierOrNewSigningKeyAsync(dataDirectory, cancellationToken);
+            stored = new SigningKey { Name = RegistryTokenKey, Pem = pem, CreatedAt = time.GetUtcNow().UtcDateTime };
             db.SigningKeys.Add(stored);
             await db.SaveChangesAsync(cancellationToken);
-            if (fromFile) LogSigningKeyImported(logger, file);
+            if (file is not null) LogSigningKeyImported(logger, file);
         }
         signingKey.Load(stored.Pem);
     }
@@ -89,8 +83,7 @@ public sealed partial class SharedKeys(
         if (!await db.DataProtectionKeys.AnyAsync(cancellationToken))
         {
             var ring = keyManagement.Value.XmlRepository ?? throw new InvalidOperationException("Data Protection has no key repository");
-            var directory = KeyRingDirectory(dataDirectory);
-            var files = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.xml") : [];
+            var files = KeyRingFiles(dataDirectory);
             foreach (var file in files) ring.StoreElement(XElement.Load(file), Path.GetFileNameWithoutExtension(file));
             if (files.Length == 0)
             {
@@ -104,17 +97,37 @@ public sealed partial class SharedKeys(
         var pem = stored?.Pem;
         if (pem is null)
         {
-            var file = SigningKeyFile(dataDirectory);
-            pem = File.Exists(file) ? await File.ReadAllTextAsync(file, cancellationToken) : NewSigningKeyPem();
-            if (!File.Exists(file)) LogReadOnlySigningKey(logger);
+            (pem, var file) = await EarlierOrNewSigningKeyAsync(dataDirectory, cancellationToken);
+            if (file is null) LogReadOnlySigningKey(logger);
         }
         signingKey.Load(pem);
     }
 
-    private async Task<int> ImportKeyRingAsync(string directory, CancellationToken cancellationToken)
+    /// <summary>An earlier release's key ring files (none when it kept none).</summary>
+    private static string[] KeyRingFiles(string dataDirectory)
     {
-        if (!Directory.Exists(directory)) return 0;
-        var files = Directory.GetFiles(directory, "*.xml");
+        var directory = KeyRingDirectory(dataDirectory);
+        return Directory.Exists(directory) ? Directory.GetFiles(directory, "*.xml") : [];
+    }
+
+    /// <summary>An earlier release's signing key with the file it came from, else a new key (and no file).</summary>
+    private static async Task<(string Pem, string? File)> EarlierOrNewSigningKeyAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        var file = SigningKeyFile(dataDirectory);
+        try
+        {
+            return (await File.ReadAllTextAsync(file, cancellationToken), file);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return (NewSigningKeyPem(), null);
+        }
+    }
+
+    private async Task<int> ImportKeyRingAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        var files = KeyRingFiles(dataDirectory);
+        if (files.Length == 0) return 0;
         foreach (var file in files)
         {
             // As Data Protection's own EF Core repository stores an element: its file name, the XML unformatted.

@@ -231,6 +231,9 @@ namespace Wharf.Registry.PostgreSql.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Platform")
+                        .HasColumnType("text");
+
                     b.Property<DateTime>("PushedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -322,6 +325,11 @@ namespace Wharf.Registry.PostgreSql.Migrations
                         .HasColumnType("character varying(255)")
                         .UseCollation("C");
 
+                    b.Property<long>("TagGeneration")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L);
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
@@ -398,6 +406,9 @@ namespace Wharf.Registry.PostgreSql.Migrations
 
                     b.Property<Guid?>("ClaimToken")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("ContentHashState")
+                        .HasColumnType("text");
 
                     b.Property<bool>("LastChunkFailed")
                         .HasColumnType("boolean");

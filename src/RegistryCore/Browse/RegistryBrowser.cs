@@ -100,7 +100,7 @@ public sealed partial class RegistryBrowser(RegistryDbContext db, BlobStore stor
         var total = await tags.CountAsync(cancellationToken);
         var rows = await (from t in tags.Skip(skip).Take(take)
                           join m in db.Manifests on new { t.RepositoryId, Digest = t.ManifestDigest } equals new { m.RepositoryId, m.Digest }
-                          select new { t.Name, t.UpdatedAt, m.Id, m.Digest, m.MediaType, m.ConfigDigest }).ToListAsync(cancellationToken);
+                          select new { t.Name, t.UpdatedAt, m.Id, m.Digest, m.MediaType, m.Platform }).ToListAsync(cancellationToken);
         // The ordering of the page is lost by the join in some providers: restore it from the tag query.
         rows = (sort, descending) switch
         {
@@ -114,6 +114,15 @@ public sealed partial class RegistryBrowser(RegistryDbContext db, BlobStore stor
         var references = (await db.ManifestReferences.Where(x => ids.Contains(x.ManifestId)).ToListAsync(cancellationToken)).ToLookup(x => x.ManifestId);
         var childSizes = await ImageSizesAsync(repositoryId.Value,
             references.SelectMany(g => g).Where(x => x.Kind == ReferenceKind.Manifest).Select(x => x.Digest), cancellationToken);
+        // The platform is on the row (read from the config when the manifest was recorded); rows recorded without it
+        // are filled in now, once.
+        var filled = await ManifestPlatforms.FillAsync(db, store, rows
+            .Where(r => r.Platform is null && !MediaTypes.IsIndex(r.MediaType) && !references[r.Id].Any(x => x.Kind == ReferenceKind.Manifest))
+            .DistinctBy(r => r.Id)
+            .Select(r => references[r.Id].FirstOrDefault(x => x.Kind == ReferenceKind.Config) is { } config
+                ? new ManifestPlatforms.Missing(r.Id, config.Digest, config.MediaType, config.Size)
+                : new ManifestPlatforms.Missing(r.Id, null, null, 0))
+            .ToList(), cancellationToken);
 
         var result = new List<TagSummary>(rows.Count);
         foreach (var row in rows)
@@ -122,8 +131,8 @@ public sealed partial class RegistryBrowser(RegistryDbContext db, BlobStore stor
             var children = refs.Where(x => x.Kind == ReferenceKind.Manifest).ToList();
             var isIndex = MediaTypes.IsIndex(row.MediaType) || children.Count > 0;
             IReadOnlyList<string> platforms = isIndex
-                ? children.Where(x => x.Platform is not null).Select(x => x.Platform!).Distinct().ToList()
-                : await ImagePlatformAsync(row.ConfigDigest, cancellationToken) is { } p ? [p] : [];
+                ? children.Where(x => !string.IsNullOrEmpty(x.Platform)).Select(x => x.Platform!).Distinct().ToList()
+                : (row.Platform ?? filled.GetValueOrDefault(row.Id)) is { Length: > 0 } p ? [p] : [];
             var size = isIndex
                 ? children.Select(c => c.Digest).Distinct().Sum(d => childSizes.GetValueOrDefault(d))
                 : refs.Where(x => x.Kind != ReferenceKind.Manifest).Sum(x => x.Size);
@@ -146,15 +155,6 @@ public sealed partial class RegistryBrowser(RegistryDbContext db, BlobStore stor
                            }).ToListAsync(cancellationToken);
         return sizes.GroupBy(s => s.Digest).ToDictionary(g => g.Key, g => g.First().Size);
     }
-
-    private async Task<string?> ImagePlatformAsync(string? configDigest, CancellationToken cancellationToken)
-    {
-        var config = configDigest is null ? null : await ReadImageConfigAsync(configDigest, cancellationToken);
-        return config?.Os is null ? null : $"{config.Os}/{config.Architecture}";
-    }
-
-    private async Task<ImageConfigInfo?> ReadImageConfigAsync(string digest, CancellationToken cancellationToken) =>
-        await ReadSmallBlobAsync(digest, MaxConfigBytes, cancellationToken) is { } bytes ? ImageConfigReader.Read(bytes) : null;
 
     private async Task<byte[]?> ReadSmallBlobAsync(string digest, long maxBytes, CancellationToken cancellationToken) =>
         Digest.TryParse(digest, out var d) ? await store.ReadAllAsync(d.Value, maxBytes, cancellationToken) : null;

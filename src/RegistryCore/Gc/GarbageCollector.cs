@@ -100,15 +100,24 @@ public sealed partial class GarbageCollector(
 
     /// <summary>A dry run: marks, stores the report (run and items) and deletes nothing.</summary>
     public Task<GcRunResult> PreviewAsync(bool deleteUntagged, RegistryCaller caller, CancellationToken cancellationToken) =>
-        ExecuteAsync(GcMode.Preview, deleteUntagged, caller, null, cancellationToken);
+        StartAsync(GcMode.Preview, deleteUntagged, caller, null, cancellationToken);
 
     /// <summary>Deletes what a stored preview listed and is still eligible now (each item is re-checked).</summary>
     public Task<GcRunResult> CollectAsync(long previewRunId, RegistryCaller caller, CancellationToken cancellationToken) =>
-        ExecuteAsync(GcMode.Collect, false, caller, previewRunId, cancellationToken);
+        StartAsync(GcMode.Collect, false, caller, previewRunId, cancellationToken);
 
     /// <summary>Marks and sweeps in one go.</summary>
     public Task<GcRunResult> RunAsync(bool deleteUntagged, RegistryCaller caller, CancellationToken cancellationToken) =>
-        ExecuteAsync(GcMode.Collect, deleteUntagged, caller, null, cancellationToken);
+        StartAsync(GcMode.Collect, deleteUntagged, caller, null, cancellationToken);
+
+    /// <summary>
+    /// Runs the collection on the thread pool and hands the caller its task at once. Microsoft.Data.Sqlite has no
+    /// asynchronous I/O: every "async" call of a run on SQLite completes synchronously, so without this the caller's
+    /// thread (a schedule's, a request's) would carry the whole collection, up to its first real wait, before it got
+    /// the task back, and whatever that caller does meanwhile (watch the progress, take a cancel) would wait with it.
+    /// </summary>
+    private Task<GcRunResult> StartAsync(GcMode mode, bool deleteUntagged, RegistryCaller caller, long? previewRunId, CancellationToken cancellationToken) =>
+        Task.Run(() => ExecuteAsync(mode, deleteUntagged, caller, previewRunId, cancellationToken), CancellationToken.None);
 
     private async Task<GcRunResult> ExecuteAsync(GcMode mode, bool deleteUntagged, RegistryCaller caller, long? previewRunId, CancellationToken cancellationToken)
     {
@@ -148,8 +157,8 @@ public sealed partial class GarbageCollector(
             }
             // This run holds the lease, so a run still recorded as running is one whose holder died (its lease ended).
             await reports.MarkInterruptedAsync(DateTime.UtcNow, cancellationToken);
-            var run = await reports.StartRunAsync(mode, deleteUntagged, caller.User ?? caller.Address ?? "anonymous", previewRunId, cancellationToken);
-            run.Instance = self.Id;
+            // Recorded with the instance that runs it, so another instance shows the run as someone else's from the start.
+            var run = await reports.StartRunAsync(mode, deleteUntagged, caller.User ?? caller.Address ?? "anonymous", previewRunId, self.Id, cancellationToken);
             var clock = Stopwatch.StartNew();
             GcMarkResult? mark = null;
             using var publishing = new CancellationTokenSource();

@@ -49,7 +49,7 @@ public sealed record GcWaiting(int Manifests, int Blobs, long Bytes, DateTime? F
 /// </summary>
 public sealed class GcReports(RegistryDbContext db)
 {
-    public async Task<GcRunRecord> StartRunAsync(GcMode mode, bool deleteUntagged, string? requestedBy, long? previewRunId, CancellationToken cancellationToken)
+    public async Task<GcRunRecord> StartRunAsync(GcMode mode, bool deleteUntagged, string? requestedBy, long? previewRunId, string? instance, CancellationToken cancellationToken)
     {
         var run = new GcRunRecord
         {
@@ -59,6 +59,7 @@ public sealed class GcReports(RegistryDbContext db)
             RequestedBy = requestedBy,
             StartedAt = DateTime.UtcNow,
             PreviewRunId = previewRunId,
+            Instance = instance,
         };
         db.GcRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);

@@ -107,7 +107,7 @@ public sealed partial class DistributionImporter(RegistryDbContext db, BlobLedge
         }
     }
 
-    private sealed record FoundManifest(string Digest, int Size, ParsedManifest Parsed);
+    private sealed record FoundManifest(string Digest, int Size, ParsedManifest Parsed, string? Platform);
 
     private sealed record FoundRepository(List<(string Digest, long Size)> Layers, List<FoundManifest> Manifests,
         List<(string Tag, string Digest)> Tags, int Skipped, int KeptNewer);
@@ -182,7 +182,7 @@ public sealed partial class DistributionImporter(RegistryDbContext db, BlobLedge
         {
             if (await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == manifest.Digest, cancellationToken)) continue;
             await db.RecordBlobAsync(manifest.Digest, manifest.Size, cancellationToken);
-            db.Manifests.Add(ManifestRecords.Create(repositoryId, manifest.Digest, manifest.Size, manifest.Parsed));
+            db.Manifests.Add(ManifestRecords.Create(repositoryId, manifest.Digest, manifest.Size, manifest.Parsed, manifest.Platform));
         }
         foreach (var (tag, digest) in found.Tags) await db.UpsertTagAsync(repositoryId, tag, digest, cancellationToken);
     }
@@ -193,15 +193,18 @@ public sealed partial class DistributionImporter(RegistryDbContext db, BlobLedge
         var bytes = await store.ReadAllAsync(digest, MaxManifestBytes, cancellationToken);
         if (bytes is null) { LogMissing(logger, repository, text); return null; }
         if (Digest.Compute(digest.Algorithm, bytes) != digest) { LogMismatch(logger, repository, text); return null; }
+        ParsedManifest parsed;
         try
         {
-            return new FoundManifest(text, bytes.Length, ManifestParser.Parse(bytes, null));
+            parsed = ManifestParser.Parse(bytes, null);
         }
         catch (RegistryException e)
         {
             LogUnreadable(logger, repository, text, e.Message);
             return null;
         }
+        // Read here, in the storage half: nothing inside the ledger transaction touches storage.
+        return new FoundManifest(text, bytes.Length, parsed, await ManifestPlatforms.ReadAsync(store, parsed, cancellationToken));
     }
 
     private async Task<List<(string Key, Digest Digest)>> ReadLinksAsync(List<string> keys, CancellationToken cancellationToken)

@@ -7,6 +7,11 @@ public sealed class RepositoryRecord
     public long Id { get; set; }
     public required string Name { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>
+    /// Grows by one in every transaction that adds, moves or deletes one of the repository's tags
+    /// (<see cref="TagGenerations"/>): what the tag-list cache keys on, so every instance sees a change at once.
+    /// </summary>
+    public long TagGeneration { get; set; }
 }
 
 /// <summary>A blob known to the store (layers, configs and manifests' own bytes).</summary>
@@ -51,6 +56,14 @@ public sealed class ManifestRecord
     public string? AnnotationsJson { get; set; }
     public DateTime PushedAt { get; set; }
     public DateTime? LastPulledAt { get; set; }
+    /// <summary>
+    /// An image's platform from its config (<c>os/architecture[/variant]</c>), what the portal's tag list shows: empty
+    /// when the config names none (an artifact, or a config that is not an image's); null when it has not been read
+    /// yet (the config was not in storage when the manifest was recorded, as for a pull-through cache's manifest, or
+    /// the manifest was recorded before Wharf kept it), and then <see cref="ManifestPlatforms.FillAsync"/> reads it
+    /// once. Indexes keep it null: their platforms are their children's, in <see cref="References"/>.
+    /// </summary>
+    public string? Platform { get; set; }
     public List<ManifestReferenceRecord> References { get; set; } = [];
 }
 
@@ -106,6 +119,11 @@ public sealed class UploadSessionRecord
     public DateTime? ClaimExpiresAt { get; set; }
     /// <summary>The last chunk failed (its client got an error): the session is purged after the shorter abandoned age.</summary>
     public bool LastChunkFailed { get; set; }
+    /// <summary>
+    /// The SHA-256 of exactly <see cref="Size"/> bytes so far, as a state to continue (<see cref="Uploads.ResumableSha256"/>),
+    /// so finishing needs no second read of the staged bytes; null when it could not be kept (then they are read back).
+    /// </summary>
+    public string? ContentHashState { get; set; }
 }
 
 /// <summary>

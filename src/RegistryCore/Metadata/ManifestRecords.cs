@@ -6,7 +6,8 @@ namespace Wharf.Registry.Metadata;
 /// <summary>Turns a parsed manifest into its metadata row and reference rows (used by pushes and by the importer).</summary>
 public static class ManifestRecords
 {
-    public static ManifestRecord Create(long repositoryId, string digest, long size, ParsedManifest manifest)
+    /// <param name="platform">The image's platform, read by <see cref="ManifestPlatforms.ReadAsync"/> before the ledger transaction.</param>
+    public static ManifestRecord Create(long repositoryId, string digest, long size, ParsedManifest manifest, string? platform)
     {
         var references = new List<ManifestReferenceRecord>();
         void Add(ReferenceKind kind, Descriptor d) => references.Add(new ManifestReferenceRecord
@@ -33,6 +34,7 @@ public static class ManifestRecords
             SubjectDigest = manifest.Subject?.Digest.ToString(),
             AnnotationsJson = manifest.Annotations is { Count: > 0 } a ? JsonSerializer.Serialize(a) : null,
             PushedAt = DateTime.UtcNow,
+            Platform = manifest.IsIndex || manifest.Manifests.Count > 0 ? null : platform,
             References = references,
         };
     }

@@ -21,27 +21,31 @@ public sealed class CacheMetadata(IDbContextFactory<RegistryDbContext> contexts,
         var digest = fetched.Digest.ToString();
         var size = fetched.Content.Length;
         await store.PutAsync(fetched.Digest, fetched.Content, cancellationToken);
+        // Usually null: the config is fetched after the manifest, and the platform is filled in when first listed.
+        var platform = await ManifestPlatforms.ReadAsync(store, parsed, cancellationToken);
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var repositoryId = await db.EnsureRepositoryAsync(match.LocalName, cancellationToken);
         // The same ledger transaction as a push (docs/gc.md): should a sweep be deleting these bytes, it is waited out
         // and they are written again.
         await new BlobLedger(db).RecordManifestAsync(digest, size, [],
-            async ct => await RecordManifestRowsAsync(db, repositoryId, match, digest, size, parsed, tag, ct),
+            async ct => await RecordManifestRowsAsync(db, repositoryId, match, digest, size, parsed, platform, tag, ct),
             ct => store.PutAsync(fetched.Digest, fetched.Content, ct), null, cancellationToken);
         return new StoredManifest(digest, parsed.MediaType, size);
     }
 
     private async Task<bool> RecordManifestRowsAsync(RegistryDbContext db, long repositoryId, UpstreamMatch match, string digest, long size,
-        ParsedManifest parsed, string? tag, CancellationToken cancellationToken)
+        ParsedManifest parsed, string? platform, string? tag, CancellationToken cancellationToken)
     {
         await MarkCachedAsync(db, repositoryId, match.Upstream.Name, cancellationToken);
+        // The tag before the manifest's row: the repository's row is locked first (TagGenerations says why).
+        if (tag is not null) await db.UpsertTagAsync(repositoryId, tag, digest, cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         var existing = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == digest)
             .Select(m => (long?)m.Id).FirstOrDefaultAsync(cancellationToken);
         if (existing is null)
         {
-            var record = ManifestRecords.Create(repositoryId, digest, size, parsed);
+            var record = ManifestRecords.Create(repositoryId, digest, size, parsed, platform);
             record.PushedAt = now;
             record.LastPulledAt = now;
             db.Manifests.Add(record);
@@ -51,7 +55,6 @@ public sealed class CacheMetadata(IDbContextFactory<RegistryDbContext> contexts,
         {
             await db.Manifests.Where(m => m.Id == existing).ExecuteUpdateAsync(s => s.SetProperty(m => m.LastPulledAt, now), cancellationToken);
         }
-        if (tag is not null) await db.UpsertTagAsync(repositoryId, tag, digest, cancellationToken);
         return true;
     }
 

@@ -15,14 +15,20 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
 {
     private WharfCluster _cluster = null!;
 
-    public async Task InitializeAsync() =>
-        // Every instance collects every second (a long grace period: nothing is deleted), so one of them holds the
-        // "gc" lease again and again, and another must take it when its holder dies.
-        _cluster = await WharfCluster.StartAsync(3, new Dictionary<string, string>
-        {
-            ["Wharf__GarbageCollection__Interval"] = "00:00:01",
-            ["Wharf__GarbageCollection__GracePeriod"] = "01:00:00",
-        });
+    private readonly TempDirectory _temp = new("wharf-cluster-failover");
+    private UpstreamRegistry? _upstream;
+
+    /// <summary>
+    /// Every instance collects every second (a long grace period: nothing is deleted), so one of them holds the "gc"
+    /// lease again and again, and another must take it when its holder dies.
+    /// </summary>
+    private static readonly Dictionary<string, string> CollectEverySecond = new()
+    {
+        ["Wharf__GarbageCollection__Interval"] = "00:00:01",
+        ["Wharf__GarbageCollection__GracePeriod"] = "01:00:00",
+    };
+
+    public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
@@ -31,11 +37,14 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
             output.WriteLine(_cluster.Logs);
             await _cluster.DisposeAsync();
         }
+        if (_upstream is not null) await _upstream.DisposeAsync();
+        _temp.Dispose();
     }
 
     [Fact]
     public async Task A_killed_instance_loses_neither_the_upload_it_was_taking_nor_the_collection_lease_it_held()
     {
+        _cluster = await WharfCluster.StartAsync(3, CollectEverySecond);
         var content = new byte[8 * 1024 * 1024 + 99];
         Random.Shared.NextBytes(content);
         var digest = RegistryHttp.Sha256(content);
@@ -102,6 +111,76 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal(0, await _cluster.Database.ScalarAsync<long>($"SELECT count(*) FROM \"GcRuns\" WHERE \"State\" = 0 AND \"StartedAt\" < '{killedAt:yyyy-MM-dd HH:mm:ss.ffffff}'"));
     }
 
+    [Fact]
+    public async Task The_schedules_of_a_killed_instance_are_run_by_the_survivors()
+    {
+        const string user = "wharf-upstream", password = "Upstream-Pa55-failover";
+        _upstream = await UpstreamRegistry.StartWithHtpasswdAsync(_temp.Combine("upstream"), user, password);
+        var layout = new OciLayout(_temp.Combine("images"));
+        var image = layout.AddImage("tool", [(961, 200_000), (962, 30_000)]);
+        await _upstream.PushAsync(layout, "tool", "team/tool:1.0");
+        // Short periods: an upload no byte reached is abandoned after a second and purged within the next; a cached
+        // image nobody pulled for two seconds expires (checked every second). No collection is scheduled, so only the
+        // purging schedule removes an upload session (a collection purges them too: the test above covers its timer).
+        _cluster = await WharfCluster.StartAsync(3, new Dictionary<string, string>
+        {
+            ["Wharf__Uploads__AbandonedAge"] = "00:00:01",
+            ["Wharf__Uploads__AbandonedCheckInterval"] = "00:00:01",
+            ["Wharf__Upstreams__0__Name"] = "up",
+            ["Wharf__Upstreams__0__Prefix"] = "up",
+            ["Wharf__Upstreams__0__Url"] = _upstream.Url,
+            ["Wharf__Upstreams__0__Username"] = user,
+            ["Wharf__Upstreams__0__Password"] = password,
+            ["Wharf__Upstreams__0__Ttl"] = "00:00:02",
+        });
+
+        // The instance caught running upload purging dies in the middle of it; from here on only the survivors run anything.
+        var (victim, _) = await LeaseHolderAsync("upload-purging");
+        await victim.KillAsync();
+        output.WriteLine($"killed {victim.HostPort}, holding the upload-purging lease");
+        var survivors = _cluster.Instances.Where(i => i != victim).ToList();
+        foreach (var survivor in survivors) RegistryLogins.Register(survivor.HostPort, WharfProcess.DefaultAdminUser, WharfProcess.DefaultAdminPassword);
+
+        // An upload nobody sends a byte to, and an image cached by a pull through a survivor.
+        using var http = new RegistryHttp(survivors[0].HostPort);
+        var upload = (await http.StartUploadAsync("team/abandoned")).ToString();
+        var (_, digest, _, status) = await http.ManifestAsync("up/team/tool", "1.0");
+        Assert.Equal(200, status);
+        Assert.Equal(image.ManifestDigest, digest);
+        foreach (var blob in image.Layers.Append(image.Config))
+            Assert.Equal(blob.Digest, RegistryHttp.Sha256(await http.Client.GetByteArrayAsync($"/v2/up/team/tool/blobs/{blob.Digest}")));
+
+        // Upload purging: the abandoned session is gone, on every survivor.
+        await WaitUntilAsync(async () =>
+        {
+            using var response = await http.Client.GetAsync(upload);
+            return response.StatusCode == System.Net.HttpStatusCode.NotFound;
+        }, "no survivor purged the abandoned upload");
+        using (var other = new RegistryHttp(survivors[1].HostPort))
+        using (var response = await other.Client.GetAsync(upload))
+            Assert.Equal(404, (int)response.StatusCode);
+        Assert.Equal(0, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM \"GcRuns\""));
+
+        // Cache expiry: the cached manifest and its tag are dropped, and its blob links with them.
+        const string cached = "FROM \"Repositories\" r JOIN {0} x ON x.\"RepositoryId\" = r.\"Id\" WHERE r.\"Name\" = 'up/team/tool'";
+        await WaitUntilAsync(async () => await _cluster.Database.ScalarAsync<long>("SELECT count(*) " + string.Format(cached, "\"Manifests\"")) == 0
+                && await _cluster.Database.ScalarAsync<long>("SELECT count(*) " + string.Format(cached, "\"RepositoryBlobs\"")) == 0,
+            "no survivor expired the cached image");
+        Assert.Equal(0, await _cluster.Database.ScalarAsync<long>("SELECT count(*) " + string.Format(cached, "\"Tags\"")));
+        Assert.Contains(survivors, s => s.Log.Contains("Cache expiry for upstream up: removed 1 manifests", StringComparison.Ordinal));
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails with <paramref name="failure"/> after a minute.</summary>
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>
     /// Waits until some instance holds the named lease and says which: PostgreSQL knows the client port of the
     /// connection holding the advisory lock, and /proc knows which process owns the socket on that port.
@@ -148,6 +227,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
     [Fact]
     public async Task A_portal_page_whose_instance_dies_says_so_and_a_reload_lands_on_another_instance_still_signed_in()
     {
+        _cluster = await WharfCluster.StartAsync(3, CollectEverySecond);
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.SignInAsync(_cluster.Front.Url, WharfProcess.DefaultAdminUser, WharfProcess.DefaultAdminPassword);
         // ip_hash affinity: every portal request of this browser went to one instance.

@@ -30,6 +30,9 @@ public sealed class WharfProcess : IAsyncDisposable
     public string BaseUrl => $"{(Environment.ContainsKey("REGISTRY_HTTP_TLS_CERTIFICATE") ? "https" : "http")}://{HostPort}";
     public int Pid => _process?.Id ?? throw new InvalidOperationException("not started");
     public string Log => string.Join('\n', _log);
+    /// <summary>How many lines Wharf has written so far; with <see cref="LogLinesFrom"/>, what one step wrote.</summary>
+    public int LogLineCount => _log.Count;
+    public IEnumerable<string> LogLinesFrom(int start) => _log.Skip(start);
 
     /// <summary>The first Admin, created from WHARF_ADMIN_USER/WHARF_ADMIN_PASSWORD unless the test sets its own.</summary>
     public const string DefaultAdminUser = "admin";

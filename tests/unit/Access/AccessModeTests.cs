@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Wharf.Portal.Access;
+using Wharf.Portal.Audit;
 using Wharf.Portal.Data;
 using Wharf.Portal.Hosting;
 using Wharf.Registry.Configuration;
@@ -150,6 +151,36 @@ public sealed class AccessModeTests
         using var signIn = await wharf.Host.Client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["x"] = "y" }));
         Assert.Equal(HttpStatusCode.TooManyRequests, signIn.StatusCode);
         Assert.NotNull(Header(signIn, "Retry-After"));
+    }
+
+    [Fact]
+    public async Task Sign_in_posts_refused_by_the_rate_limit_are_audited_in_aggregate_without_the_password()
+    {
+        await using var wharf = await StartAsync(new AccessHost("token", "--Wharf:RateLimits:SignInsPerMinute=2"));
+        const string password = "typed-password-never-audited";
+        var form = new Dictionary<string, string> { ["Input.UserName"] = "someone", ["Input.Password"] = password };
+        var refused = 0;
+        for (var i = 0; i < 7; i++)
+        {
+            using var attempt = await wharf.Host.Client.PostAsync("/account/login", new FormUrlEncodedContent(form));
+            if (attempt.StatusCode == HttpStatusCode.TooManyRequests) refused++;
+        }
+        Assert.Equal(5, refused);
+
+        // The first refusal is written at once; the rest of the minute's are counted, not written one by one (the
+        // hourly sweep, which also runs at start, may have written some of them already).
+        var first = (await wharf.Host.AuditAsync()).Where(e => e.Action == SignInRateLimitAudit.AuditAction).ToList();
+        Assert.InRange(first.Count, 1, 2);
+        Assert.Equal("anonymous", first[0].Actor);
+        Assert.Equal("failure", first[0].Outcome);
+        Assert.StartsWith("1 sign-in attempt(s) refused by the rate limit", first[0].Detail);
+
+        // The sweep writes what is left, with its count: every refusal is in the trail once.
+        await wharf.Host.Services.GetRequiredService<AuditRetention>().RunOnceAsync(default);
+        var all = (await wharf.Host.AuditAsync()).Where(e => e.Action == SignInRateLimitAudit.AuditAction).ToList();
+        Assert.InRange(all.Count, 2, 3);
+        Assert.Equal(5, all.Sum(e => int.Parse(e.Detail!.Split(' ')[0])));
+        Assert.All(await wharf.Host.AuditAsync(), e => Assert.DoesNotContain(password, $"{e.Actor} {e.Target} {e.Detail}"));
     }
 
     [Fact]

@@ -104,14 +104,14 @@ public sealed class ClusterStateTests : IAsyncLifetime
 }
 
 /// <summary>
-/// A garbage collection running on one instance is shown, with its phase, on another, and cancelled from there.
-/// Two instances on one PostgreSQL database. (On SQLite the other instance does not see the run's progress while the
-/// collector is held in its progress callback: not understood yet, see docs/cluster.md.)
+/// A garbage collection running on one instance is shown, with its phase and instance, on another, refuses a second
+/// collection there, and is cancelled from there: two instances on one PostgreSQL database, and two on one SQLite
+/// data directory (what <c>wharf garbage-collect</c> beside a running <c>wharf serve</c> is).
 /// </summary>
 public sealed class ClusterGcTests
 {
     [Fact]
-    public async Task A_collection_running_on_one_instance_is_seen_and_cancelled_from_another()
+    public async Task A_collection_running_on_one_instance_is_seen_and_cancelled_from_another_on_postgresql()
     {
         await using var database = await TestDatabase.CreatePostgreSqlAsync();
         string[] settings = [GcTestSupport.NoGrace, "--Wharf:GarbageCollection:ProgressInterval=00:00:00.050", "--Wharf:Database:ConnectionString=" + database.ConnectionString];
@@ -120,6 +120,21 @@ public sealed class ClusterGcTests
         await using var second = new RegistryTestHost
         {
             Settings = [.. settings, "--registry:storage:filesystem:rootdirectory=" + first.RootDirectory],
+        };
+        await second.InitializeAsync();
+        await RunAsync(first, second);
+    }
+
+    [Fact]
+    public async Task A_collection_running_on_one_instance_is_seen_and_cancelled_from_another_on_sqlite()
+    {
+        string[] settings = [GcTestSupport.NoGrace, "--Wharf:GarbageCollection:ProgressInterval=00:00:00.050"];
+        await using var first = new RegistryTestHost { Settings = settings, ForceSqlite = true };
+        await first.InitializeAsync();
+        await using var second = new RegistryTestHost
+        {
+            ForceSqlite = true,
+            Settings = [.. settings, "--registry:storage:filesystem:rootdirectory=" + first.RootDirectory, "--Wharf:DataDirectory=" + Path.Combine(first.RootDirectory, "wharf")],
         };
         await second.InitializeAsync();
         await RunAsync(first, second);
@@ -144,6 +159,7 @@ public sealed class ClusterGcTests
         await ClusterStateTests.WaitUntilAsync(async () => (seen = await elsewhere.RunningAsync(default)) is { Phase: GcPhase.Marking });
         Assert.Equal(first.Services.GetRequiredService<ThisInstance>().Id, seen!.Instance);
         Assert.Null(elsewhere.Progress); // not running there
+        await Assert.ThrowsAsync<GcBusyException>(() => elsewhere.RunAsync(deleteUntagged: false, RegistryCaller.System, CancellationToken.None));
 
         Assert.True(await elsewhere.CancelAsync(default));
         var result = await run;
