@@ -30,4 +30,13 @@ var resultsIndex = Array.IndexOf(args, "--results");
 var results = resultsIndex >= 0 && resultsIndex + 1 < args.Length ? args[resultsIndex + 1] : null;
 var onlyIndex = Array.IndexOf(args, "--only");
 var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',').ToHashSet() : null;
-return await HotPathBenchmark.RunAsync(smoke ? BenchSizes.SmokeTest : BenchSizes.Full, results, only);
+var sizes = smoke ? BenchSizes.SmokeTest : BenchSizes.Full;
+// --populate N (with --only populate): the populate with N repositories instead of 2,000, over a small seeded
+// catalog, for working on the write path when a full run would take too long; its table is not a result.
+var populateIndex = Array.IndexOf(args, "--populate");
+if (populateIndex >= 0 && populateIndex + 1 < args.Length)
+{
+    sizes = sizes with { PopulateRepositories = int.Parse(args[populateIndex + 1]), CatalogRepositories = 100, ListedTags = 10 };
+    results = null;
+}
+return await HotPathBenchmark.RunAsync(sizes, results, only);

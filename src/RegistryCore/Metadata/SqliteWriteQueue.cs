@@ -101,8 +101,11 @@ public static class SqliteWriteQueue
         public void Leave() => _holder.Release();
     }
 
-    private sealed class QueuedTransaction(IDbContextTransaction inner, Turns queue) : IDbContextTransaction
+    private sealed class QueuedTransaction(IDbContextTransaction inner, Turns queue) : IDbContextTransaction, IInfrastructure<DbTransaction>
     {
+        // What GetDbTransaction() reads, for commands written by hand inside the transaction.
+        DbTransaction IInfrastructure<DbTransaction>.Instance => inner.GetDbTransaction();
+
         private int _released;
 
         public Guid TransactionId => inner.TransactionId;

@@ -151,7 +151,7 @@ public sealed class GcCollectTests : IAsyncLifetime
 
         var next = await Collector(_host).RunAsync(deleteUntagged: false, RegistryCaller.System, CancellationToken.None);
 
-        Assert.Equal(GcRunState.Completed, next.Run.State);
+        Assert.True(next.Run.State == GcRunState.Completed, next.Run.Error);
         Assert.Equal(_graph.EligibleBlobs().Order(), next.Mark!.Blobs.Select(b => b.Digest).Order());
         Assert.Equal(_graph.EligibleBlobs().Count, next.Run.DeletedBlobs);
         await AssertStoreConsistentAsync(_host);

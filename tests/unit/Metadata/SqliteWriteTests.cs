@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Wharf.Registry.Configuration;
 using Wharf.Registry.Metadata;
 using Xunit;
@@ -87,7 +88,8 @@ public sealed class SqliteWriteTests : IAsyncLifetime
         await (await db.Database.BeginWriteTransactionAsync(CancellationToken.None)).DisposeAsync();
         await using (var t = await db.Database.BeginWriteTransactionAsync(CancellationToken.None).WaitAsync(Bound)) await t.RollbackAsync();
         await using (var t = await db.Database.BeginWriteTransactionAsync(CancellationToken.None).WaitAsync(Bound)) await t.CommitAsync();
-        await using (var t = await db.Database.BeginWriteTransactionAsync(CancellationToken.None).WaitAsync(Bound)) { }
+        await using (var t = await db.Database.BeginWriteTransactionAsync(CancellationToken.None).WaitAsync(Bound))
+            Assert.Same(t.GetDbTransaction(), db.Database.CurrentTransaction!.GetDbTransaction()); // hand-written commands can join it
         Assert.Equal(0, db.Database.Waiting());
 
         // A writer that stops waiting (its request went away) leaves the queue and takes no turn.
