@@ -72,20 +72,25 @@ public static partial class AccessSetup
     {
         var settings = app.Services.GetRequiredService<AccessSettings>();
         if (settings.KnownProxies.Count > 0 || settings.KnownNetworks.Count > 0) app.UseForwardedHeaders();
-        app.UseRateLimiter();
+        // Only sign-ins are limited: every other request (each /v2 pull) skips the limiter and its partition lookup.
+        app.UseWhen(IsSignIn, limited => limited.UseRateLimiter());
         if (settings.IsOpen) LogOpen(app.Logger);
         else LogMode(app.Logger, settings.Mode.ToString().ToLowerInvariant());
         if (settings.Mode == RegistryAuthMode.Token) app.MapTokenEndpoint();
     }
 
+    /// <summary>
+    /// The portal's sign-in form. The token endpoint and /v2 are not limited here: only failed authentications are
+    /// (SignInThrottle), so a CI job that authenticates for every image is never refused.
+    /// </summary>
+    private static bool IsSignIn(HttpContext context) =>
+        HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/account/login");
+
     private static RateLimitPartition<string> Limit(HttpContext context, AccessSettings settings)
     {
+        if (!IsSignIn(context)) return RateLimitPartition.GetNoLimiter("");
         var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        // The token endpoint and /v2 are not limited here: only failed authentications are (SignInThrottle), so a
-        // CI job that authenticates for every image is never refused.
-        if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/account/login"))
-            return RateLimitPartition.GetFixedWindowLimiter("sign-in " + client, _ => PerMinute(settings.SignInsPerMinute));
-        return RateLimitPartition.GetNoLimiter("");
+        return RateLimitPartition.GetFixedWindowLimiter("sign-in " + client, _ => PerMinute(settings.SignInsPerMinute));
     }
 
     private static FixedWindowRateLimiterOptions PerMinute(int permits) =>

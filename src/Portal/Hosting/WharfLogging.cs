@@ -54,18 +54,26 @@ public static class WharfLogging
         foreach (var field in log.GetSection("fields").GetChildren())
             configuration = configuration.Enrich.WithProperty(field.Key, field.Value ?? "");
         var standardError = toStandardError ? LogEventLevel.Verbose : (LogEventLevel?)null;
-        configuration = json
-            ? configuration.WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: standardError)
-            : configuration.WriteTo.Console(
-                outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffK} {Level:u4} {SourceContext}: {Message:lj} {Properties}{NewLine}{Exception}",
-                standardErrorFromLevel: standardError, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        // The console is written from one background thread: the console sink serializes every write under one lock,
+        // and with the access log on, requests queued on it (a tenth of a manifest GET's time under load, and its tail).
+        // A full buffer blocks the writer rather than drop lines; the logger's disposal at shutdown flushes what is queued.
+        configuration = configuration.WriteTo.Async(sink =>
+        {
+            if (json) sink.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: standardError);
+            else
+                sink.Console(
+                    outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffK} {Level:u4} {SourceContext}: {Message:lj} {Properties}{NewLine}{Exception}",
+                    standardErrorFromLevel: standardError, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        }, bufferSize: 10_000, blockWhenFull: true);
         var logger = configuration.CreateLogger();
 
         // Replace only the console provider: other providers (a test's capture, EventSource) keep receiving.
         foreach (var console in builder.Services.Where(d => d.ImplementationType == typeof(ConsoleLoggerProvider)).ToList())
             builder.Services.Remove(console);
-        // AddProvider rather than AddSerilog: AddSerilog adds a Trace rule for its provider that would override the level filters.
-        builder.Logging.AddProvider(new Serilog.Extensions.Logging.SerilogLoggerProvider(logger, dispose: true));
+        // A provider of our own rather than AddSerilog: AddSerilog adds a Trace rule for its provider that would override
+        // the level filters. Made by the container (not handed to it), so that the host's disposal disposes it: the
+        // logger then writes what is still queued for the console, and its background writer ends with the host.
+        builder.Services.AddSingleton<ILoggerProvider>(_ => new Serilog.Extensions.Logging.SerilogLoggerProvider(logger, dispose: true));
         builder.Services.AddSingleton(new Settings(logger, accessLog));
         builder.Services.AddSingleton(new DiagnosticContext(logger));
         builder.Services.AddSingleton<IDiagnosticContext>(sp => sp.GetRequiredService<DiagnosticContext>());

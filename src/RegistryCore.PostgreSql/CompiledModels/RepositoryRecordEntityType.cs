@@ -20,7 +20,7 @@ namespace Wharf.Registry.PostgreSql.CompiledModels
                 "Wharf.Registry.Metadata.RepositoryRecord",
                 typeof(RepositoryRecord),
                 baseEntityType,
-                propertyCount: 3,
+                propertyCount: 4,
                 unnamedIndexCount: 1,
                 keyCount: 1);
 
@@ -49,6 +49,16 @@ namespace Wharf.Registry.PostgreSql.CompiledModels
                 fieldInfo: typeof(RepositoryRecord).GetField("<Name>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 255);
             name.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var tagGeneration = runtimeEntityType.AddProperty(
+                "TagGeneration",
+                typeof(long),
+                propertyInfo: typeof(RepositoryRecord).GetProperty("TagGeneration", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(RepositoryRecord).GetField("<TagGeneration>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                valueGenerated: ValueGenerated.OnAdd,
+                sentinel: 0L);
+            tagGeneration.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+            tagGeneration.AddAnnotation("Relational:DefaultValue", 0L);
 
             var key = runtimeEntityType.AddKey(
                 new[] { id });

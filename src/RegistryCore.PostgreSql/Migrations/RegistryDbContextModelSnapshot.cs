@@ -325,6 +325,11 @@ namespace Wharf.Registry.PostgreSql.Migrations
                         .HasColumnType("character varying(255)")
                         .UseCollation("C");
 
+                    b.Property<long>("TagGeneration")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L);
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
@@ -401,6 +406,9 @@ namespace Wharf.Registry.PostgreSql.Migrations
 
                     b.Property<Guid?>("ClaimToken")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("ContentHashState")
+                        .HasColumnType("text");
 
                     b.Property<bool>("LastChunkFailed")
                         .HasColumnType("boolean");

@@ -23,8 +23,14 @@ internal static class Pagination
 
     public static void SetNextLink(RegistryRequest request, string path, int? n, Page page)
     {
-        if (!page.HasMore || page.Items.Count == 0) return;
+        if (NextLink(path, n, page) is { } link) request.Http.Response.Headers.Link = link;
+    }
+
+    /// <summary>The <c>Link</c> header's value for the page after <paramref name="page"/>; null when it is the last.</summary>
+    public static string? NextLink(string path, int? n, Page page)
+    {
+        if (!page.HasMore || page.Items.Count == 0) return null;
         var size = n ?? page.Items.Count;
-        request.Http.Response.Headers.Link = $"<{path}?n={size}&last={Uri.EscapeDataString(page.Items[^1])}>; rel=\"next\"";
+        return $"<{path}?n={size}&last={Uri.EscapeDataString(page.Items[^1])}>; rel=\"next\"";
     }
 }

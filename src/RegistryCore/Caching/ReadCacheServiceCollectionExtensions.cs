@@ -16,22 +16,28 @@ public static class ReadCacheServiceCollectionExtensions
     public static IServiceCollection AddWharfReadCache(this IServiceCollection services)
     {
         services.AddSingleton<RegistryReadCache>();
+        services.AddSingleton<TagListCache>();
         services.AddSingleton<IRegistryChangeListener>(sp => sp.GetRequiredService<RegistryReadCache>());
+        // The sources are built only when the cache misses: on a hit, nothing behind it (the metadata service, its
+        // pooled database context, the pull-through decorators) is constructed for the request.
         Decorate<IManifestSource>(services, (sp, inner) =>
             new CachedManifestSource(inner, sp.GetRequiredService<RegistryReadCache>(), sp.GetRequiredService<UpstreamCatalog>()));
         Decorate<IBlobSource>(services, (sp, inner) =>
             new CachedBlobSource(inner, sp.GetRequiredService<RegistryReadCache>(), sp.GetRequiredService<UpstreamCatalog>()));
-        Decorate<IRegistryEventSink>(services, (sp, inner) => new ChangeRaisingEventSink(inner, sp.GetServices<IRegistryChangeListener>()));
+        Decorate<IRegistryEventSink>(services, (sp, inner) => new ChangeRaisingEventSink(inner.Value, sp.GetServices<IRegistryChangeListener>()));
         return services;
     }
 
-    /// <summary>Replaces the last registration of <typeparamref name="T"/> with <paramref name="decorator"/> around it, keeping its lifetime.</summary>
-    private static void Decorate<T>(IServiceCollection services, Func<IServiceProvider, T, T> decorator) where T : class
+    /// <summary>
+    /// Replaces the last registration of <typeparamref name="T"/> with <paramref name="decorator"/> around it, keeping
+    /// its lifetime; the decorated service is created on first use of the <see cref="Lazy{T}"/>, from the same scope.
+    /// </summary>
+    private static void Decorate<T>(IServiceCollection services, Func<IServiceProvider, Lazy<T>, T> decorator) where T : class
     {
         var descriptor = services.LastOrDefault(d => d.ServiceType == typeof(T) && !d.IsKeyedService)
             ?? throw new InvalidOperationException($"register an {typeof(T).Name} before the read cache");
         services.Remove(descriptor);
-        services.Add(ServiceDescriptor.Describe(typeof(T), sp => decorator(sp, Create<T>(sp, descriptor)), descriptor.Lifetime));
+        services.Add(ServiceDescriptor.Describe(typeof(T), sp => decorator(sp, new Lazy<T>(() => Create<T>(sp, descriptor))), descriptor.Lifetime));
     }
 
     private static T Create<T>(IServiceProvider services, ServiceDescriptor descriptor) where T : class =>

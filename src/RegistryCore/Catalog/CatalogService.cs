@@ -6,6 +6,9 @@ namespace Wharf.Registry.Catalog;
 /// <summary>A page of a sorted listing, and whether more follows it.</summary>
 public sealed record Page(IReadOnlyList<string> Items, bool HasMore);
 
+/// <summary>A repository's id and the generation of its tags (<see cref="Metadata.TagGenerations"/>).</summary>
+public sealed record TagListState(long RepositoryId, long Generation);
+
 /// <summary>
 /// Tag and repository listings straight from the metadata, sorted by ordinal comparison, with <c>n</c>/<c>last</c>
 /// paging. A repository is listed while it holds at least one manifest, so an emptied one disappears at once.
@@ -14,14 +17,16 @@ public sealed class CatalogService(RegistryDbContext db)
 {
     public const int MaxPageSize = 10_000;
 
-    /// <returns>Null when the repository is unknown.</returns>
-    public async Task<Page?> TagsAsync(string repository, int? n, string? last, CancellationToken cancellationToken)
-    {
-        var repositoryId = await db.FindRepositoryAsync(repository, cancellationToken);
-        if (repositoryId is null) return null;
-        var query = db.Tags.Where(t => t.RepositoryId == repositoryId).Select(t => t.Name);
-        return await PageAsync(query, n, last, cancellationToken);
-    }
+    private static readonly Func<RegistryDbContext, string, CancellationToken, Task<TagListState?>> StateQuery =
+        EF.CompileAsyncQuery((RegistryDbContext db, string name, CancellationToken _) =>
+            db.Repositories.Where(r => r.Name == name).Select(r => new TagListState(r.Id, r.TagGeneration)).FirstOrDefault());
+
+    /// <summary>The repository's id and tag generation (one row by its unique name); null when the repository is unknown.</summary>
+    public Task<TagListState?> TagListStateAsync(string repository, CancellationToken cancellationToken) =>
+        StateQuery(db, repository, cancellationToken);
+
+    public Task<Page> TagsAsync(long repositoryId, int? n, string? last, CancellationToken cancellationToken) =>
+        PageAsync(db.Tags.Where(t => t.RepositoryId == repositoryId).Select(t => t.Name), n, last, cancellationToken);
 
     public Task<Page> RepositoriesAsync(int? n, string? last, CancellationToken cancellationToken)
     {

@@ -90,11 +90,12 @@ public sealed class ManifestService(
             async ct =>
             {
                 await RequireReferencesAsync(repositoryId, manifest, blobs, stored, ct);
+                // The tag before the manifest's row: the repository's row is locked first (TagGenerations says why).
+                if (!isDigest) await db.UpsertTagAsync(repositoryId, reference, digestText, ct);
                 var existing = await db.Manifests.FirstOrDefaultAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, ct);
                 if (existing is null) db.Manifests.Add(ManifestRecords.Create(repositoryId, digestText, content.Length, manifest, platform));
                 else existing.PushedAt = DateTime.UtcNow; // pushed again: the grace period starts over, as for a new push
                 await db.SaveChangesAsync(ct);
-                if (!isDigest) await db.UpsertTagAsync(repositoryId, reference, digestText, ct);
                 return true;
             },
             ct => store.PutAsync(digest, content, ct),
@@ -123,6 +124,7 @@ public sealed class ManifestService(
         {
             return await ledger.ChangeAsync(async ct =>
             {
+                await db.BumpAsync(repositoryId.Value, ct);
                 var removed = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.Name == reference).ExecuteDeleteAsync(ct);
                 return removed == 0 ? null : new RegistryEvent(RegistryEventKind.TagDeleted, repository, caller) { Tag = reference };
             }, cancellationToken) is not null;
@@ -130,6 +132,7 @@ public sealed class ManifestService(
 
         return await ledger.ChangeAsync(async ct =>
         {
+            await db.BumpAsync(repositoryId.Value, ct);
             var tags = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == reference).Select(t => t.Name).ToListAsync(ct);
             await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == reference).ExecuteDeleteAsync(ct);
             var manifests = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == reference).ExecuteDeleteAsync(ct);

@@ -7,6 +7,11 @@ public sealed class RepositoryRecord
     public long Id { get; set; }
     public required string Name { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>
+    /// Grows by one in every transaction that adds, moves or deletes one of the repository's tags
+    /// (<see cref="TagGenerations"/>): what the tag-list cache keys on, so every instance sees a change at once.
+    /// </summary>
+    public long TagGeneration { get; set; }
 }
 
 /// <summary>A blob known to the store (layers, configs and manifests' own bytes).</summary>
@@ -114,6 +119,11 @@ public sealed class UploadSessionRecord
     public DateTime? ClaimExpiresAt { get; set; }
     /// <summary>The last chunk failed (its client got an error): the session is purged after the shorter abandoned age.</summary>
     public bool LastChunkFailed { get; set; }
+    /// <summary>
+    /// The SHA-256 of exactly <see cref="Size"/> bytes so far, as a state to continue (<see cref="Uploads.ResumableSha256"/>),
+    /// so finishing needs no second read of the staged bytes; null when it could not be kept (then they are read back).
+    /// </summary>
+    public string? ContentHashState { get; set; }
 }
 
 /// <summary>

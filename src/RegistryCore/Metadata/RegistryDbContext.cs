@@ -34,6 +34,8 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.HasKey(x => x.Id);
             e.Property(x => x.Name).HasMaxLength(255).UseCollation(postgreSql ? "C" : "BINARY");
             e.HasIndex(x => x.Name).IsUnique();
+            // Rows that existed before the column start at 0, as new ones do (they are inserted by hand: RepositoryStore).
+            e.Property(x => x.TagGeneration).HasDefaultValue(0L);
         });
         model.Entity<BlobRecord>(e =>
         {

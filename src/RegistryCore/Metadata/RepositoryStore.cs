@@ -43,8 +43,10 @@ public static class RepositoryStore
             """, cancellationToken);
     }
 
+    /// <summary>Points a tag at a manifest, bumping the repository's tag generation first (<see cref="TagGenerations"/>).</summary>
     public static async Task UpsertTagAsync(this RegistryDbContext db, long repositoryId, string tag, string digest, CancellationToken cancellationToken)
     {
+        await db.BumpAsync(repositoryId, cancellationToken);
         var now = DateTime.UtcNow;
         await db.Database.ExecuteSqlAsync(
             $"""

@@ -82,6 +82,8 @@ public sealed partial class CacheExpiry(
         var deleted = expired.Take(0).ToList();
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
+            // Tags may go with the manifests: every repository's tag generation first (TagGenerations).
+            await db.BumpAsync(expired.Select(m => m.RepositoryId), cancellationToken);
             foreach (var m in expired)
             {
                 // Re-checked inside the transaction: a pull since the query keeps the manifest.

@@ -38,6 +38,8 @@ public sealed class CacheMetadata(IDbContextFactory<RegistryDbContext> contexts,
         ParsedManifest parsed, string? platform, string? tag, CancellationToken cancellationToken)
     {
         await MarkCachedAsync(db, repositoryId, match.Upstream.Name, cancellationToken);
+        // The tag before the manifest's row: the repository's row is locked first (TagGenerations says why).
+        if (tag is not null) await db.UpsertTagAsync(repositoryId, tag, digest, cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         var existing = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == digest)
             .Select(m => (long?)m.Id).FirstOrDefaultAsync(cancellationToken);
@@ -53,7 +55,6 @@ public sealed class CacheMetadata(IDbContextFactory<RegistryDbContext> contexts,
         {
             await db.Manifests.Where(m => m.Id == existing).ExecuteUpdateAsync(s => s.SetProperty(m => m.LastPulledAt, now), cancellationToken);
         }
-        if (tag is not null) await db.UpsertTagAsync(repositoryId, tag, digest, cancellationToken);
         return true;
     }
 

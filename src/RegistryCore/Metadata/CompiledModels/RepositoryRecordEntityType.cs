@@ -18,7 +18,7 @@ namespace Wharf.Registry.Metadata.CompiledModels
                 "Wharf.Registry.Metadata.RepositoryRecord",
                 typeof(RepositoryRecord),
                 baseEntityType,
-                propertyCount: 3,
+                propertyCount: 4,
                 unnamedIndexCount: 1,
                 keyCount: 1);
 
@@ -44,6 +44,15 @@ namespace Wharf.Registry.Metadata.CompiledModels
                 propertyInfo: typeof(RepositoryRecord).GetProperty("Name", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(RepositoryRecord).GetField("<Name>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 255);
+
+            var tagGeneration = runtimeEntityType.AddProperty(
+                "TagGeneration",
+                typeof(long),
+                propertyInfo: typeof(RepositoryRecord).GetProperty("TagGeneration", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(RepositoryRecord).GetField("<TagGeneration>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                valueGenerated: ValueGenerated.OnAdd,
+                sentinel: 0L);
+            tagGeneration.AddAnnotation("Relational:DefaultValue", 0L);
 
             var key = runtimeEntityType.AddKey(
                 new[] { id });

@@ -314,6 +314,11 @@ namespace Wharf.Registry.Metadata.Migrations
                         .HasColumnType("TEXT")
                         .UseCollation("BINARY");
 
+                    b.Property<long>("TagGeneration")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0L);
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
@@ -388,6 +393,9 @@ namespace Wharf.Registry.Metadata.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("ClaimToken")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ContentHashState")
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("LastChunkFailed")
