@@ -20,7 +20,7 @@ public static class ClusterBench
         int PopulateRepositories, int PopulateTags, int PopulateThreads);
 
     private static readonly Sizes Full = new(false, 20L << 20, 32, TimeSpan.FromSeconds(10), 32, 400, 5, 8);
-    private static readonly Sizes SmokeSizes = new(true, 256L << 10, 4, TimeSpan.FromSeconds(1), 4, 8, 2, 8);
+    private static readonly Sizes SmokeSizes = new(true, 256L << 10, 4, TimeSpan.FromSeconds(1), 4, 8, 1, 8); // one image per populate thread
 
     private const string Repository = "bench/cluster";
 

@@ -22,7 +22,10 @@ if $build; then
   dotnet build Portal.sln -c Release -nologo -v q
   dotnet publish src/Portal -c Release -o artifacts/wharf -nologo -v q --no-build
 fi
+# The built program itself, not `dotnet run`: that would evaluate the project again (seconds on a busy machine).
+bench=bench/bin/Release/net10.0/wharf-bench.dll
+[ -f "$bench" ] || { echo "$bench is missing: run without --no-build, or build Portal.sln -c Release first" >&2; exit 1; }
 if $smoke; then
-  exec dotnet run --project bench -c Release --no-build -- cluster --smoke
+  exec dotnet "$bench" cluster --smoke
 fi
-exec dotnet run --project bench -c Release --no-build -- cluster --results "bench/results/$(date -u +%Y-%m-%d)-cluster.md"
+exec dotnet "$bench" cluster --results "bench/results/$(date -u +%Y-%m-%d)-cluster.md"

@@ -6,7 +6,10 @@ using Xunit.Abstractions;
 
 namespace Wharf.Tests.E2E;
 
-/// <summary>A 1 GiB blob goes in and out by streaming: Wharf's resident memory barely moves.</summary>
+/// <summary>
+/// A 1 GiB blob goes in and out by streaming, and many clients pulling a layer at once are served from small
+/// buffers: Wharf's resident memory barely moves.
+/// </summary>
 public sealed class MemoryTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const long OneGiB = 1L << 30;
@@ -48,6 +51,44 @@ public sealed class MemoryTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(growth < AllowedGrowth, line);
     }
 
+    [Fact]
+    public async Task Many_concurrent_pulls_hold_little_memory_per_connection()
+    {
+        const int Clients = 100;
+        const long LayerSize = 8L << 20;
+        using var http = new RegistryHttp(_wharf.HostPort);
+        await PushAsync(http, LayerSize, seed: 3);
+        var digest = PatternStream.DigestOf(LayerSize, 3);
+        // Warm up (JIT, pools, one connection's buffers) so that only what concurrent responses hold counts.
+        Assert.Equal(digest, await PullAsync(http, digest));
+        var before = _wharf.Memory();
+
+        // Every response is started (headers in) before any body is read: all of them are in flight together,
+        // each stopped at what the socket takes while its client does not read.
+        var responses = await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ =>
+            http.Client.GetAsync($"/v2/big/blob/blobs/{digest}", HttpCompletionOption.ResponseHeadersRead)));
+        try
+        {
+            Assert.All(responses, r => Assert.Equal(200, (int)r.StatusCode));
+            var digests = await Task.WhenAll(responses.Select(r => DigestOfBodyAsync(r)));
+            Assert.All(digests, d => Assert.Equal(digest, d));
+        }
+        finally
+        {
+            foreach (var response in responses) response.Dispose();
+        }
+        var after = _wharf.Memory();
+
+        var growth = after.Peak - before.Current;
+        var line = $"{Clients} concurrent pulls of {LayerSize >> 20} MiB: RSS before {before.Current >> 20} MiB, peak after {after.Peak >> 20} MiB; grew by {growth >> 20} MiB";
+        output.WriteLine(line);
+        // A few hundred KiB per response is streaming; 1 MiB or more per response (100 MiB here) is buffering.
+        Assert.True(growth < AllowedConcurrentGrowth, line);
+    }
+
+    /// <summary>For 100 concurrent responses: 640 KiB each.</summary>
+    private const long AllowedConcurrentGrowth = 64L << 20;
+
     private static async Task PushAsync(RegistryHttp http, long length, int seed)
     {
         var location = await http.StartUploadAsync("big/blob");
@@ -68,6 +109,11 @@ public sealed class MemoryTests(ITestOutputHelper output) : IAsyncLifetime
     {
         using var response = await http.Client.GetAsync($"/v2/big/blob/blobs/{digest}", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(200, (int)response.StatusCode);
+        return await DigestOfBodyAsync(response);
+    }
+
+    private static async Task<string> DigestOfBodyAsync(HttpResponseMessage response)
+    {
         await using var stream = await response.Content.ReadAsStreamAsync();
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 20];

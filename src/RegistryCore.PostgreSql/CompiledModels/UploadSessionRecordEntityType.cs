@@ -20,7 +20,7 @@ namespace Wharf.Registry.PostgreSql.CompiledModels
                 "Wharf.Registry.Metadata.UploadSessionRecord",
                 typeof(UploadSessionRecord),
                 baseEntityType,
-                propertyCount: 10,
+                propertyCount: 11,
                 unnamedIndexCount: 2,
                 keyCount: 1);
 
@@ -49,6 +49,14 @@ namespace Wharf.Registry.PostgreSql.CompiledModels
                 fieldInfo: typeof(UploadSessionRecord).GetField("<ClaimToken>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
             claimToken.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var contentHashState = runtimeEntityType.AddProperty(
+                "ContentHashState",
+                typeof(string),
+                propertyInfo: typeof(UploadSessionRecord).GetProperty("ContentHashState", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(UploadSessionRecord).GetField("<ContentHashState>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+            contentHashState.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var lastChunkFailed = runtimeEntityType.AddProperty(
                 "LastChunkFailed",

@@ -407,6 +407,9 @@ namespace Wharf.Registry.PostgreSql.Migrations
                     b.Property<Guid?>("ClaimToken")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("ContentHashState")
+                        .HasColumnType("text");
+
                     b.Property<bool>("LastChunkFailed")
                         .HasColumnType("boolean");
 

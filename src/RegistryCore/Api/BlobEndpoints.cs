@@ -58,11 +58,12 @@ internal static class BlobEndpoints
         var entityTag = new EntityTagHeaderValue($"\"{digest}\"");
         if (blob.LocalFile is { } file)
         {
-            if (!ranged && blob.Size is { } length)
+            if (!ranged && blob.Content is FileStream open && blob.Size is { } length)
             {
                 headers.ETag = entityTag.ToString();
-                return new LocalFileResult(file, length, MediaTypes.OctetStream);
+                return new LocalFileResult(open, length, MediaTypes.OctetStream);
             }
+            if (blob.Content is not null) await blob.Content.DisposeAsync();
             return Results.File(file, MediaTypes.OctetStream, enableRangeProcessing: bytesRange, entityTag: entityTag);
         }
         var stream = blob.Content!;

@@ -29,7 +29,9 @@ public sealed class BlobService(RegistryDbContext db, BlobLedger ledger, BlobSto
         if (read is null) return null;
         if (read.LocalFile is { } file)
         {
-            // A local file goes out with large pooled reads (or sendfile); the handle opened here is not needed.
+            // A whole local file goes out from the handle opened here (a delete meanwhile cannot take it away);
+            // a ranged one through the framework's range handling, which opens the file itself.
+            if (mode == BlobReadMode.Stream) return new BlobRead(read.ObjectSize, read.Content) { LocalFile = file };
             await read.DisposeAsync();
             return new BlobRead(read.ObjectSize, null) { LocalFile = file };
         }

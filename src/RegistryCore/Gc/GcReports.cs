@@ -1,6 +1,7 @@
 using Wharf.Registry.Browse;
 using System.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Wharf.Registry.Metadata;
 
 namespace Wharf.Registry.Gc;
@@ -94,9 +95,11 @@ public sealed class GcReports(RegistryDbContext db)
         {
             for (var start = 0; start < items.Count; start += 1000)
             {
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                // Begun through EF Core, so that it waits its turn for SQLite's write lock like every other writer and
+                // its commit is synced to disk (docs/storage.md, "SQLite commits").
+                await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
                 await using var insert = connection.CreateCommand();
-                insert.Transaction = transaction;
+                insert.Transaction = transaction.GetDbTransaction();
                 insert.CommandText = """
                     INSERT INTO "GcItems" ("RunId", "Ordinal", "Kind", "Digest", "MediaType", "Size", "Repositories", "Reason", "Outcome")
                     VALUES (@run, @ordinal, @kind, @digest, @mediaType, @size, @repositories, @reason, @outcome)

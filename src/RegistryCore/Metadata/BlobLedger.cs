@@ -44,8 +44,10 @@ public sealed class BlobLedger(RegistryDbContext db, IRegistryEventSink? events 
     /// <summary>Begins a transaction holding the ledger locks on <paramref name="digests"/> (see the lock contract).</summary>
     public async Task<IDbContextTransaction> LockAsync(IEnumerable<string> digests, CancellationToken cancellationToken)
     {
-        var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (!db.Database.IsNpgsql()) return transaction; // BEGIN IMMEDIATE: the one write lock covers every digest
+        // SQLite: BEGIN IMMEDIATE once this writer's turn in the process's queue has come; the one write lock covers
+        // every digest.
+        var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
+        if (!db.Database.IsNpgsql()) return transaction;
         try
         {
             foreach (var key in digests.Select(LockKey).Distinct().Order())
@@ -157,7 +159,7 @@ public sealed class BlobLedger(RegistryDbContext db, IRegistryEventSink? events 
     /// </summary>
     public async Task<RegistryEvent?> ChangeAsync(Func<CancellationToken, Task<RegistryEvent?>> change, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
         var raised = await change(cancellationToken);
         await CommitAsync(transaction, raised, cancellationToken);
         return raised;

@@ -119,6 +119,11 @@ public sealed class UploadSessionRecord
     public DateTime? ClaimExpiresAt { get; set; }
     /// <summary>The last chunk failed (its client got an error): the session is purged after the shorter abandoned age.</summary>
     public bool LastChunkFailed { get; set; }
+    /// <summary>
+    /// The SHA-256 of exactly <see cref="Size"/> bytes so far, as a state to continue (<see cref="Uploads.ResumableSha256"/>),
+    /// so finishing needs no second read of the staged bytes; null when it could not be kept (then they are read back).
+    /// </summary>
+    public string? ContentHashState { get; set; }
 }
 
 /// <summary>

@@ -45,8 +45,14 @@ public static class SqliteConnections
     /// mapped page (a disk gone bad or read-only, a file another process truncated) is a SIGBUS that kills the
     /// process; with read(2) it is an error code that a request turns into an answer. The build Wharf ships with
     /// defaults to 0 already; saying it here keeps a different SQLite build from changing it.
+    /// <para>
+    /// <c>busy_timeout</c>: a write that finds the lock held by another process (a <c>wharf garbage-collect</c>
+    /// beside the server; writers of this process queue, <see cref="SqliteWriteQueue"/>) waits in SQLite's busy
+    /// handler, which retries after 1, 2, 5, 10 ms and so on, rather than in Microsoft.Data.Sqlite's own retry,
+    /// which sleeps 150 ms each time. As long as the connection's command timeout (60 s).
+    /// </para>
     /// </summary>
-    public const string PragmasOnOpen = "PRAGMA mmap_size=0;";
+    public const string PragmasOnOpen = "PRAGMA mmap_size=0; PRAGMA busy_timeout=60000;";
 
     private sealed class PragmaInterceptor : DbConnectionInterceptor
     {

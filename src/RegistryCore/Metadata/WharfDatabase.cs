@@ -19,7 +19,9 @@ public static class WharfDatabase
             return builder.UseNpgsql(settings.ConnectionString, o => o.MigrationsAssembly(postgreSqlMigrationsAssembly).MigrationsHistoryTable(postgreSqlHistoryTable))
                 .UseModel(CompiledModel.Find(builder.Options.ContextType, postgreSqlMigrationsAssembly));
         // The SQLite model is in the context's own assembly, where EF Core looks.
-        return builder.UseSqlite(SqliteConnections.ConnectionString(sqliteFile, settings.SqliteReadOnly)).AddInterceptors(SqliteConnections.Pragmas);
+        builder.UseSqlite(SqliteConnections.ConnectionString(sqliteFile, settings.SqliteReadOnly)).AddInterceptors(SqliteConnections.Pragmas);
+        // Durable commits with the fsync outside the write lock (nothing to sync on a read-only data directory).
+        return settings.SqliteReadOnly ? builder : builder.AddInterceptors(new SqliteGroupCommit(sqliteFile));
     }
 
     /// <summary>The registry metadata's context options for these settings.</summary>

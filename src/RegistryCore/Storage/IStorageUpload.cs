@@ -27,11 +27,21 @@ public interface IStorageUpload : IAsyncDisposable
     string State { get; }
 
     /// <summary>
-    /// Appends all of <paramref name="content"/> as the next part and makes it durable before returning.
-    /// Parts may have any size, including zero.
+    /// Appends all of <paramref name="content"/> as the next part. Parts may have any size, including zero. A part
+    /// need not be durable yet when this returns (the filesystem leaves it to the page cache; object stores store
+    /// each part durably): <see cref="PublishAsync"/> makes the whole upload durable, and
+    /// <see cref="StagedBytesIntact"/> tells whether a crash since may have lost some of it.
     /// </summary>
     /// <returns>The number of bytes appended.</returns>
     Task<long> AppendAsync(Stream content, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the staged bytes are certainly the ones appended, so that a content hash computed while they were
+    /// appended may stand for them. False when a crash may have lost appended bytes the store had not made durable
+    /// (a filesystem upload written since its last flush by another boot of this machine, or by another machine):
+    /// the engine then hashes the bytes read back with <see cref="OpenReadAsync"/>, and a loss shows as a wrong digest.
+    /// </summary>
+    bool StagedBytesIntact { get; }
 
     /// <summary>
     /// Reads the bytes appended so far, in order (to rebuild a content hash that was lost with a restart). On object

@@ -18,9 +18,10 @@ public sealed record UploadStatus(Guid Id, long Size);
 /// (<see cref="UploadSessionClaim"/>); a chunk counts only once its bytes are durable and the row records them, so a
 /// failed chunk needs no rollback: it is simply not recorded.
 /// <para>
-/// The digest is computed at completion by reading the staged bytes back, not kept as a running hash: .NET cannot
-/// save a SHA-256 state to continue it elsewhere, and a portable SHA-256 whose state can be saved runs about 15
-/// times slower than the platform's (docs/storage.md has the measurements).
+/// The digest is computed as the bytes stream in (<see cref="UploadContentHash"/>), its state saved in the session
+/// row with each chunk, so finishing reads nothing back. Where that state is missing (it cannot be saved on this
+/// platform, or the session began under an earlier release) or the staged bytes may have changed since they were
+/// hashed (<see cref="IStorageUpload.StagedBytesIntact"/>), the staged bytes are hashed again at completion.
 /// </para>
 /// </summary>
 public sealed class UploadService(
@@ -81,10 +82,11 @@ public sealed class UploadService(
         {
             var session = await ReadSessionAsync(id, claim.Lost);
             upload = await storage.ResumeUploadAsync(session.StorageState, claim.Lost);
+            using var hash = UploadContentHash.Continue(session.ContentHashState, session.Size);
             // Without Content-Range the client streams a whole layer in one PATCH: record progress on the way, so a
-            // crash leaves a session that reports and resumes from what is durable. A ranged chunk is all or nothing.
-            var size = await AppendChunkAsync(upload, claim, session.Size, body, range, contentLength, checkpoint: range is null);
-            if (!await claim.RecordAsync(size, upload.State, release: true, claim.Lost))
+            // crash leaves a session that reports and resumes from what is stored. A ranged chunk is all or nothing.
+            var size = await AppendChunkAsync(upload, claim, hash, session.Size, body, range, contentLength, checkpoint: range is null);
+            if (!await claim.RecordAsync(size, upload.State, SavedHash(hash, size), release: true, claim.Lost))
                 throw new RegistryException(RegistryError.BlobUploadInvalid, "this upload session was taken over by another request");
             return new UploadStatus(id, size);
         }
@@ -109,9 +111,10 @@ public sealed class UploadService(
         {
             var session = await ReadSessionAsync(id, claim.Lost);
             upload = await storage.ResumeUploadAsync(session.StorageState, claim.Lost);
+            using var hash = digest.Algorithm == "sha256" && upload.StagedBytesIntact ? UploadContentHash.Continue(session.ContentHashState, session.Size) : null;
             // The final chunk is recorded only with the blob: when the digest is wrong, the session keeps what it had.
-            var size = body is null ? session.Size : await AppendChunkAsync(upload, claim, session.Size, body, range, contentLength, checkpoint: false);
-            var actual = await DigestOfAsync(upload, digest.Algorithm, claim.Lost);
+            var size = body is null ? session.Size : await AppendChunkAsync(upload, claim, hash, session.Size, body, range, contentLength, checkpoint: false);
+            var actual = hash is not null && hash.Length == size ? hash.Finish() : await DigestOfAsync(upload, digest.Algorithm, claim.Lost);
             if (actual != digest)
                 throw new RegistryException(RegistryError.DigestInvalid, $"uploaded content has digest {actual}, not {digest}");
 
@@ -190,8 +193,9 @@ public sealed class UploadService(
         : caller.Address is { Length: > 0 } address ? "address:" + address
         : "anonymous";
 
-    private async Task<long> AppendChunkAsync(IStorageUpload upload, UploadSessionClaim claim, long acknowledged, Stream body, ContentRange? range,
-        long? contentLength, bool checkpoint)
+    /// <param name="hash">The session's content hash, continued with every byte appended; null when it is not kept.</param>
+    private async Task<long> AppendChunkAsync(IStorageUpload upload, UploadSessionClaim claim, UploadContentHash? hash, long acknowledged, Stream body,
+        ContentRange? range, long? contentLength, bool checkpoint)
     {
         if (range is { } r)
         {
@@ -206,13 +210,15 @@ public sealed class UploadService(
         while (true)
         {
             var part = checkpoint ? Math.Min(remaining, Options.CheckpointBytes) : remaining;
-            var appended = await upload.AppendAsync(new BoundedReadStream(body, part, leaveOpen: true), claim.Lost);
+            Stream content = new BoundedReadStream(body, part, leaveOpen: true);
+            if (hash is not null) content = new UploadHashingReadStream(content, hash);
+            var appended = await upload.AppendAsync(content, claim.Lost);
             metrics.BytesReceived(appended);
             size += appended;
             remaining -= appended;
             if (appended < part || remaining == 0) break;
             // A whole checkpoint's worth arrived and more may follow: make it count before reading on.
-            if (!await claim.RecordAsync(size, upload.State, release: false, claim.Lost))
+            if (!await claim.RecordAsync(size, upload.State, SavedHash(hash, size), release: false, claim.Lost))
                 throw new RegistryException(RegistryError.BlobUploadInvalid, "this upload session was taken over by another request");
         }
         if (expected is { } length && size - acknowledged != length)
@@ -222,6 +228,9 @@ public sealed class UploadService(
         return size;
     }
 
+    /// <summary>The hash state to keep with <paramref name="size"/> acknowledged bytes: only one covering exactly them.</summary>
+    private static string? SavedHash(UploadContentHash? hash, long size) => hash is not null && hash.Length == size ? hash.SaveState() : null;
+
     private static async Task<Digest> DigestOfAsync(IStorageUpload upload, string algorithm, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(algorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256);
@@ -230,11 +239,11 @@ public sealed class UploadService(
         return Digest.FromHash(algorithm, hash.GetHashAndReset());
     }
 
-    private async Task<(long Size, string StorageState)> ReadSessionAsync(Guid id, CancellationToken cancellationToken)
+    private async Task<(long Size, string StorageState, string? ContentHashState)> ReadSessionAsync(Guid id, CancellationToken cancellationToken)
     {
         var session = await db.UploadSessions.AsNoTracking().Where(s => s.Id == id)
-            .Select(s => new { s.Size, s.StorageState }).FirstOrDefaultAsync(cancellationToken);
-        return session is null ? throw new RegistryException(RegistryError.BlobUploadUnknown) : (session.Size, session.StorageState);
+            .Select(s => new { s.Size, s.StorageState, s.ContentHashState }).FirstOrDefaultAsync(cancellationToken);
+        return session is null ? throw new RegistryException(RegistryError.BlobUploadUnknown) : (session.Size, session.StorageState, session.ContentHashState);
     }
 
     /// <summary>

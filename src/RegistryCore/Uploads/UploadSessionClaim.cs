@@ -101,10 +101,11 @@ public sealed class UploadSessionClaim : IAsyncDisposable
     }
 
     /// <summary>
-    /// Records acknowledged bytes: the new size and storage state, fenced by the claim. With <paramref name="release"/>
-    /// the claim is given up in the same statement. False when the claim is no longer this request's.
+    /// Records acknowledged bytes: the new size, storage state and content hash state (for exactly those bytes, or
+    /// null), fenced by the claim. With <paramref name="release"/> the claim is given up in the same statement. False
+    /// when the claim is no longer this request's.
     /// </summary>
-    public async Task<bool> RecordAsync(long size, string storageState, bool release, CancellationToken cancellationToken)
+    public async Task<bool> RecordAsync(long size, string storageState, string? contentHashState, bool release, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var expiresAt = release ? (DateTime?)null : now + _lifetime;
@@ -113,6 +114,7 @@ public sealed class UploadSessionClaim : IAsyncDisposable
         await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
         var recorded = await db.UploadSessions.Where(s => s.Id == SessionId && s.ClaimToken == Token)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Size, size).SetProperty(s => s.StorageState, storageState)
+                .SetProperty(s => s.ContentHashState, contentHashState)
                 .SetProperty(s => s.UpdatedAt, now).SetProperty(s => s.LastChunkFailed, false)
                 .SetProperty(s => s.ClaimToken, token).SetProperty(s => s.ClaimExpiresAt, expiresAt), cancellationToken);
         if (recorded == 1 && !release) ExpiresAt = expiresAt!.Value;

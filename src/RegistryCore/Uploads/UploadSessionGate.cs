@@ -15,7 +15,7 @@ public static class UploadSessionGate
     /// <returns>Null when the session was opened; else why not (the message for the client).</returns>
     public static async Task<string?> TryOpenAsync(RegistryDbContext db, UploadSessionRecord session, UploadOptions options, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
         await db.UploadSessionGate.Where(g => g.Id == 1).ExecuteUpdateAsync(u => u.SetProperty(g => g.Starts, g => g.Starts + 1), cancellationToken);
         var owner = session.Owner;
         var byCaller = await db.UploadSessions.CountAsync(s => s.Owner == owner, cancellationToken);

@@ -137,9 +137,11 @@ public sealed class ClusterGcTests(ITestOutputHelper output) : IAsyncLifetime
             "no collection deleted anything: deletes and refused pushes should have left garbage");
 
         var live = acknowledged.Where(p => !deleted.ContainsKey(p.Key)).Select(p => p.Value).ToList();
-        using (var http = new RegistryHttp(_cluster.Front.HostPort))
+        // Four pullers through the front, each with its own client, share the live images between them.
+        await Task.WhenAll(live.Chunk((live.Count + 3) / 4).Select(share => Task.Run(async () =>
         {
-            foreach (var image in live)
+            using var http = new RegistryHttp(_cluster.Front.HostPort);
+            foreach (var image in share)
             {
                 var (content, digest, _, status) = await http.ManifestAsync(image.Repository, image.Tag);
                 Assert.True(status == 200, $"{image.Repository}:{image.Tag} answers {status}");
@@ -152,9 +154,10 @@ public sealed class ClusterGcTests(ITestOutputHelper output) : IAsyncLifetime
                     Assert.Equal(blob, RegistryHttp.Sha256(await response.Content.ReadAsByteArrayAsync()));
                 }
             }
+        })));
+        using (var http = new RegistryHttp(_cluster.Front.HostPort))
             foreach (var image in deleted.Values)
                 Assert.Equal(404, (await http.ManifestAsync(image.Repository, image.ManifestDigest)).Status);
-        }
 
         // One more collection that began after the last write: then the store holds exactly what the live images need.
         while (await CompletedRunsAsync(writesEnded) < 1)

@@ -11,7 +11,7 @@ namespace Wharf.Registry.Metadata.CompiledModels
     public partial class RegistryDbContextModel
     {
         private RegistryDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("46e914be-d1ed-42ae-ba8f-1fb9e450688c"), entityTypeCount: 16)
+            : base(skipDetectChanges: false, modelId: new Guid("c4c30765-3299-4c97-a4bd-3e35e9eb7f3b"), entityTypeCount: 16)
         {
         }
 

@@ -18,7 +18,7 @@ namespace Wharf.Registry.Metadata.CompiledModels
                 "Wharf.Registry.Metadata.UploadSessionRecord",
                 typeof(UploadSessionRecord),
                 baseEntityType,
-                propertyCount: 10,
+                propertyCount: 11,
                 unnamedIndexCount: 2,
                 keyCount: 1);
 
@@ -43,6 +43,13 @@ namespace Wharf.Registry.Metadata.CompiledModels
                 typeof(Guid?),
                 propertyInfo: typeof(UploadSessionRecord).GetProperty("ClaimToken", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(UploadSessionRecord).GetField("<ClaimToken>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
+            var contentHashState = runtimeEntityType.AddProperty(
+                "ContentHashState",
+                typeof(string),
+                propertyInfo: typeof(UploadSessionRecord).GetProperty("ContentHashState", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(UploadSessionRecord).GetField("<ContentHashState>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
 
             var lastChunkFailed = runtimeEntityType.AddProperty(

@@ -395,6 +395,9 @@ namespace Wharf.Registry.Metadata.Migrations
                     b.Property<Guid?>("ClaimToken")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ContentHashState")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("LastChunkFailed")
                         .HasColumnType("INTEGER");
 

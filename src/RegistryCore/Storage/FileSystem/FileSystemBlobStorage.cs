@@ -62,11 +62,10 @@ public sealed class FileSystemBlobStorage : IBlobStorage
         try
         {
             long written;
-            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous))
+            using (var file = File.OpenHandle(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous))
             {
-                await content.CopyToAsync(file, 1 << 20, cancellationToken);
-                written = file.Length;
-                file.Flush(flushToDisk: true);
+                written = await FileCopy.CopyAsync(content, file, 0, cancellationToken);
+                RandomAccess.FlushToDisk(file);
             }
             MoveIntoPlace(temporary, target);
             return written;

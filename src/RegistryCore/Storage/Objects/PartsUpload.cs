@@ -36,6 +36,9 @@ internal sealed class PartsUpload : IStorageUpload
 
     public Guid Id { get; }
     public long Size { get; private set; }
+    /// <summary>Each part is a stored object, durable once its put returned.</summary>
+    public bool StagedBytesIntact => true;
+
     public string State => JsonSerializer.Serialize(new PartsUploadState(_storage.Name, Id, _parts), StorageStateJson.Default.PartsUploadState);
 
     public static IStorageUpload Start(IBlobStorage storage, Guid id) => new PartsUpload(storage, id, []);
