@@ -12,7 +12,7 @@ namespace Wharf.Registry.PostgreSql.CompiledModels
     public partial class RegistryDbContextModel
     {
         private RegistryDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("fb758211-91cf-4b54-9e05-c9a3ab002d56"), entityTypeCount: 16)
+            : base(skipDetectChanges: false, modelId: new Guid("c306d20e-f155-4790-9201-599ffde33419"), entityTypeCount: 16)
         {
         }
 

@@ -11,7 +11,7 @@ namespace Wharf.Registry.Metadata.CompiledModels
     public partial class RegistryDbContextModel
     {
         private RegistryDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("c4c30765-3299-4c97-a4bd-3e35e9eb7f3b"), entityTypeCount: 16)
+            : base(skipDetectChanges: false, modelId: new Guid("1dee555e-28e6-4a89-be8c-b312a46d4a58"), entityTypeCount: 16)
         {
         }
 
