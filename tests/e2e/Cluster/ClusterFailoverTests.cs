@@ -126,6 +126,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         {
             ["Wharf__Uploads__AbandonedAge"] = "00:00:01",
             ["Wharf__Uploads__AbandonedCheckInterval"] = "00:00:01",
+            ["Wharf__Uploads__MaxSessionsPerCaller"] = "5000",
             ["Wharf__Upstreams__0__Name"] = "up",
             ["Wharf__Upstreams__0__Prefix"] = "up",
             ["Wharf__Upstreams__0__Url"] = _upstream.Url,
@@ -135,11 +136,21 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         });
 
         // The instance caught running upload purging dies in the middle of it; from here on only the survivors run anything.
+        // A purge of nothing is over in a few milliseconds, too soon to be seen holding the lease, so uploads nobody
+        // sends a byte to keep arriving until one is: every run then has sessions to purge.
+        foreach (var instance in _cluster.Instances) RegistryLogins.Register(instance.HostPort, WharfProcess.DefaultAdminUser, WharfProcess.DefaultAdminPassword);
+        using var abandoning = new CancellationTokenSource();
+        var abandoned = Task.Run(async () =>
+        {
+            using var seeder = new RegistryHttp(_cluster.Instances[0].HostPort);
+            for (var n = 0; !abandoning.IsCancellationRequested; n++) await seeder.StartUploadAsync($"team/abandoned-{n % 50}");
+        });
         var (victim, _) = await LeaseHolderAsync("upload-purging");
+        abandoning.Cancel();
+        await abandoned;
         await victim.KillAsync();
         output.WriteLine($"killed {victim.HostPort}, holding the upload-purging lease");
         var survivors = _cluster.Instances.Where(i => i != victim).ToList();
-        foreach (var survivor in survivors) RegistryLogins.Register(survivor.HostPort, WharfProcess.DefaultAdminUser, WharfProcess.DefaultAdminPassword);
 
         // An upload nobody sends a byte to, and an image cached by a pull through a survivor.
         using var http = new RegistryHttp(survivors[0].HostPort);
@@ -150,12 +161,13 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         foreach (var blob in image.Layers.Append(image.Config))
             Assert.Equal(blob.Digest, RegistryHttp.Sha256(await http.Client.GetByteArrayAsync($"/v2/up/team/tool/blobs/{blob.Digest}")));
 
-        // Upload purging: the abandoned session is gone, on every survivor.
+        // Upload purging: the abandoned sessions are gone (those the killed instance was purging too), on every survivor.
         await WaitUntilAsync(async () =>
         {
             using var response = await http.Client.GetAsync(upload);
-            return response.StatusCode == System.Net.HttpStatusCode.NotFound;
-        }, "no survivor purged the abandoned upload");
+            return response.StatusCode == System.Net.HttpStatusCode.NotFound
+                && await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM \"UploadSessions\"") == 0;
+        }, "no survivor purged the abandoned uploads");
         using (var other = new RegistryHttp(survivors[1].HostPort))
         using (var response = await other.Client.GetAsync(upload))
             Assert.Equal(404, (int)response.StatusCode);

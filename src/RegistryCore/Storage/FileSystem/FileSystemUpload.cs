@@ -112,7 +112,15 @@ internal sealed class FileSystemUpload : IStorageUpload
     private void DeleteStaging()
     {
         var directory = _storage.Resolve(StorageLayout.UploadDirectory(Id));
-        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Already gone, or emptied under the recursive delete by a request of the same session finishing at the
+            // same moment (a cancel racing a PUT): either way nothing of it is left to remove.
+        }
         _storage.RemoveEmptyParents(Path.GetDirectoryName(directory)!);
     }
 
