@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Wharf.Portal.Access;
@@ -22,6 +23,8 @@ public static class KestrelSetup
         var access = AccessSettings.Bind(builder.Configuration);
         var perClient = new ClientConnectionLimiter(limits.ConnectionsPerClient,
             ip => access.KnownProxies.Contains(ip) || access.KnownNetworks.Any(n => n.Contains(ip)));
+        // Kestrel's socket transport takes its memory pool from the container: 64 KiB blocks, not 4 KiB ones.
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;

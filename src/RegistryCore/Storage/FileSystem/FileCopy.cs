@@ -5,16 +5,23 @@ using Microsoft.Win32.SafeHandles;
 namespace Wharf.Registry.Storage.FileSystem;
 
 /// <summary>
-/// Copies a stream into a file at an offset, as fast as the disk and the client allow: one buffer is written while
-/// the next is read (the client's bytes, and the hashing the caller's stream does as it is read, overlap the copy
-/// into the page cache), and the disk starts writing what was written every few MiB (Linux's
+/// Copies a stream into a file at an offset with as little CPU as possible: each 256 KiB buffer is filled (the
+/// caller's stream hashes the bytes as they are read), then written by the same thread while it is still in the
+/// core's cache, and the disk starts writing what was written every few MiB (Linux's
 /// <c>sync_file_range(SYNC_FILE_RANGE_WRITE)</c>, which starts writeback and waits for nothing), so the one flush
 /// before a blob is published finds little left to write. Without it, the kernel writes nothing back for up to 30
 /// seconds and that flush pays for the whole blob after the last byte arrived.
+/// <para>
+/// Why not write one buffer on another thread while the next is read (as an earlier version did, with 1 MiB
+/// buffers): on the 2-core benchmark machine that cost 1.5–2× the CPU per pushed byte. A 1 MiB buffer no longer
+/// fits in a core's cache, so the kernel's copy into the page cache read it back from memory, and the writing
+/// thread ran on the other core, away from the cache the bytes were received into (docs/performance.md).
+/// </para>
 /// </summary>
 internal static class FileCopy
 {
-    private const int BufferSize = 1 << 20;
+    /// <summary>Fits in a core's second-level cache, with room for the socket's and the pipe's blocks.</summary>
+    internal const int BufferSize = 256 << 10;
 
     /// <summary>How much is written before its writeback is started.</summary>
     private const long WritebackStep = 8L << 20;
@@ -22,29 +29,21 @@ internal static class FileCopy
     /// <returns>The number of bytes copied.</returns>
     public static async Task<long> CopyAsync(Stream content, SafeFileHandle file, long offset, CancellationToken cancellationToken)
     {
-        byte[][] buffers = [ArrayPool<byte>.Shared.Rent(BufferSize), ArrayPool<byte>.Shared.Rent(BufferSize)];
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         var start = offset;
         var writtenBack = offset;
-        var writing = Task.CompletedTask;
         try
         {
-            var current = 0;
-            var filled = await content.ReadAtLeastAsync(buffers[current].AsMemory(0, BufferSize), BufferSize, throwOnEndOfStream: false, cancellationToken);
-            while (filled > 0)
+            int filled;
+            while ((filled = await content.ReadAtLeastAsync(buffer.AsMemory(0, BufferSize), BufferSize, throwOnEndOfStream: false, cancellationToken)) > 0)
             {
-                var (buffer, length, at) = (buffers[current], filled, offset);
-                var from = writtenBack;
-                var startWriteback = at + length - writtenBack >= WritebackStep;
-                if (startWriteback) writtenBack = at + length;
-                writing = Task.Run(() =>
-                {
-                    RandomAccess.Write(file, buffer.AsSpan(0, length), at);
-                    if (startWriteback) Writeback.Start(file, from, at + length - from);
-                }, cancellationToken);
+                RandomAccess.Write(file, buffer.AsSpan(0, filled), offset);
                 offset += filled;
-                current ^= 1;
-                filled = await content.ReadAtLeastAsync(buffers[current].AsMemory(0, BufferSize), BufferSize, throwOnEndOfStream: false, cancellationToken);
-                await writing;
+                if (offset - writtenBack >= WritebackStep)
+                {
+                    Writeback.Start(file, writtenBack, offset - writtenBack);
+                    writtenBack = offset;
+                }
             }
             // The tail too: a chunked upload's next request, or the flush, comes later.
             Writeback.Start(file, writtenBack, offset - writtenBack);
@@ -52,10 +51,7 @@ internal static class FileCopy
         }
         finally
         {
-            // The buffers go back to the pool only once no write reads them.
-            try { await writing; } catch (Exception) { }
-            ArrayPool<byte>.Shared.Return(buffers[0]);
-            ArrayPool<byte>.Shared.Return(buffers[1]);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
