@@ -41,6 +41,26 @@ public sealed class SqliteGroupCommit : IDbConnectionInterceptor, IDbTransaction
     /// <summary>How many times the log of <paramref name="databaseFile"/> was synced by this process (for tests and diagnostics).</summary>
     public static long SyncsOf(string databaseFile) => Logs.TryGetValue(Path.GetFullPath(databaseFile), out var log) ? log.Syncs : 0;
 
+    private static readonly AsyncLocal<bool> Unsynced = new();
+
+    /// <summary>
+    /// Commits made in this flow until the scope is disposed return without waiting for a sync of the log. Only for
+    /// writes whose loss in a power cut harms nothing, because nothing is acknowledged on them: an upload session's
+    /// claim (it fences the holder's later writes, and a power cut ends the holder too). The log is appended in commit
+    /// order, so the next synced commit of the process makes such a write durable as well.
+    /// </summary>
+    public static IDisposable WithoutSync()
+    {
+        var previous = Unsynced.Value;
+        Unsynced.Value = true;
+        return new UnsyncedScope(previous);
+    }
+
+    private sealed class UnsyncedScope(bool previous) : IDisposable
+    {
+        public void Dispose() => Unsynced.Value = previous;
+    }
+
     /// <summary>Native connections already set to NORMAL (pooled connections keep their settings between opens).</summary>
     private static readonly ConditionalWeakTable<object, object> Normal = new();
 
@@ -74,26 +94,26 @@ public sealed class SqliteGroupCommit : IDbConnectionInterceptor, IDbTransaction
     public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData)
     {
         SqliteWriteQueue.Committed(transaction);
-        _log.Sync();
+        if (!Unsynced.Value) _log.Sync();
     }
 
     public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
         SqliteWriteQueue.Committed(transaction);
-        return _log.SyncAsync();
+        return Unsynced.Value ? Task.CompletedTask : _log.SyncAsync();
     }
 
     // A statement outside a transaction committed by itself (ExecuteUpdate, ExecuteDelete, ExecuteSql).
     public int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
     {
-        if (command.Transaction is null) _log.Sync();
+        if (command.Transaction is null && !Unsynced.Value) _log.Sync();
         return result;
     }
 
     public async ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result,
         CancellationToken cancellationToken = default)
     {
-        if (command.Transaction is null) await _log.SyncAsync();
+        if (command.Transaction is null && !Unsynced.Value) await _log.SyncAsync();
         return result;
     }
 
@@ -101,13 +121,13 @@ public sealed class SqliteGroupCommit : IDbConnectionInterceptor, IDbTransaction
     // its end): synced once the save is done. A save in the caller's transaction is synced at its commit.
     public int SavedChanges(SaveChangesCompletedEventData eventData, int result)
     {
-        if (eventData.Context?.Database.CurrentTransaction is null) _log.Sync();
+        if (eventData.Context?.Database.CurrentTransaction is null && !Unsynced.Value) _log.Sync();
         return result;
     }
 
     public async ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        if (eventData.Context?.Database.CurrentTransaction is null) await _log.SyncAsync();
+        if (eventData.Context?.Database.CurrentTransaction is null && !Unsynced.Value) await _log.SyncAsync();
         return result;
     }
 

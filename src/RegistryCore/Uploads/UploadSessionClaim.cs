@@ -75,9 +75,13 @@ public sealed class UploadSessionClaim : IAsyncDisposable
             var expiresAt = now + options.ClaimLifetime;
             await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
             {
-                var claimed = await db.UploadSessions
-                    .Where(s => s.Id == id && s.RepositoryName == repository && (s.ClaimToken == null || s.ClaimExpiresAt < now))
-                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.ClaimToken, token).SetProperty(s => s.ClaimExpiresAt, expiresAt), cancellationToken);
+                // Not synced on its own (on SQLite): a claim lost in a power cut was held by a request the cut ended
+                // too, and nothing is acknowledged on it; the chunk's record, synced, covers it anyway.
+                int claimed;
+                using (SqliteGroupCommit.WithoutSync())
+                    claimed = await db.UploadSessions
+                        .Where(s => s.Id == id && s.RepositoryName == repository && (s.ClaimToken == null || s.ClaimExpiresAt < now))
+                        .ExecuteUpdateAsync(u => u.SetProperty(s => s.ClaimToken, token).SetProperty(s => s.ClaimExpiresAt, expiresAt), cancellationToken);
                 if (claimed == 1) return new UploadSessionClaim(contexts, time, options.ClaimLifetime, id, token, expiresAt, cancellationToken);
                 if (!await db.UploadSessions.AnyAsync(s => s.Id == id && s.RepositoryName == repository, cancellationToken))
                     throw new RegistryException(RegistryError.BlobUploadUnknown);
@@ -141,8 +145,10 @@ public sealed class UploadSessionClaim : IAsyncDisposable
                 try
                 {
                     await using var db = await _contexts.CreateDbContextAsync(_stopRenewing.Token);
-                    var renewed = await db.UploadSessions.Where(s => s.Id == SessionId && s.ClaimToken == Token)
-                        .ExecuteUpdateAsync(u => u.SetProperty(s => s.ClaimExpiresAt, expiresAt), _stopRenewing.Token);
+                    int renewed;
+                    using (SqliteGroupCommit.WithoutSync())
+                        renewed = await db.UploadSessions.Where(s => s.Id == SessionId && s.ClaimToken == Token)
+                            .ExecuteUpdateAsync(u => u.SetProperty(s => s.ClaimExpiresAt, expiresAt), _stopRenewing.Token);
                     if (renewed == 0)
                     {
                         WasTaken = true;

@@ -106,6 +106,26 @@ public sealed class SqliteWriteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_write_made_without_sync_returns_unsynced_and_the_next_synced_write_covers_it()
+    {
+        await using var db = Context();
+        var repositoryId = await db.EnsureRepositoryAsync("team/claims", CancellationToken.None);
+        var synced = SqliteGroupCommit.SyncsOf(File);
+        using (SqliteGroupCommit.WithoutSync())
+        {
+            await db.Repositories.Where(r => r.Id == repositoryId).ExecuteUpdateAsync(u => u.SetProperty(r => r.CreatedAt, DateTime.UtcNow));
+            await using var t = await db.Database.BeginWriteTransactionAsync(CancellationToken.None);
+            await db.Repositories.Where(r => r.Id == repositoryId).ExecuteUpdateAsync(u => u.SetProperty(r => r.CreatedAt, DateTime.UtcNow));
+            await t.CommitAsync();
+        }
+        Assert.Equal(synced, SqliteGroupCommit.SyncsOf(File));
+
+        // Out of the scope, commits are synced again (and the log's earlier frames with them).
+        await db.Repositories.Where(r => r.Id == repositoryId).ExecuteUpdateAsync(u => u.SetProperty(r => r.CreatedAt, DateTime.UtcNow));
+        Assert.True(SqliteGroupCommit.SyncsOf(File) > synced);
+    }
+
+    [Fact]
     public async Task Every_write_is_synced_to_disk_before_it_returns_and_a_read_is_not()
     {
         await using var db = Context();
