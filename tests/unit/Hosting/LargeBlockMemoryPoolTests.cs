@@ -24,16 +24,20 @@ public sealed class LargeBlockMemoryPoolTests
     }
 
     [Fact]
-    public void A_block_is_given_back_once_and_cannot_be_used_after()
+    public void A_returned_block_is_rented_again_and_a_second_dispose_returns_nothing()
     {
         using var pool = new LargeBlockMemoryPool();
-        var block = pool.Rent();
-        block.Memory.Span.Fill(42);
-        block.Dispose();
-        block.Dispose(); // a second dispose returns nothing twice to the shared pool
-        Assert.Throws<ObjectDisposedException>(() => block.Memory);
-        using var next = pool.Rent();
-        Assert.Equal(LargeBlockMemoryPool.BlockSize, next.Memory.Length);
+        var first = pool.Rent();
+        first.Memory.Span[0] = 42;
+        var array = ArrayOf(first);
+        first.Dispose();
+        first.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => first.Memory);
+
+        using var again = pool.Rent();
+        using var other = pool.Rent();
+        Assert.Same(array, ArrayOf(again));
+        Assert.NotSame(array, ArrayOf(other));
     }
 
     [Fact]
@@ -43,4 +47,7 @@ public sealed class LargeBlockMemoryPoolTests
         await host.InitializeAsync();
         Assert.IsType<LargeBlockMemoryPoolFactory>(host.Services.GetRequiredService<IMemoryPoolFactory<byte>>());
     }
+
+    private static byte[] ArrayOf(IMemoryOwner<byte> block) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(block.Memory, out var segment) ? segment.Array! : throw new InvalidOperationException("not array-backed");
 }
