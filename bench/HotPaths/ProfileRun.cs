@@ -26,6 +26,7 @@ public static class ProfileRun
 
         if (workload == "tags-cold") return await ColdTagListsAsync(wharf, authorization);
         WrkResult? lastWrk = null;
+        var populateRuns = 0;
         async Task<long> WrkAsync(string url, int connections, string? accept)
         {
             lastWrk = await Wrk.RunAsync(url, connections, duration, authorization: authorization, accept: accept);
@@ -52,7 +53,8 @@ public static class ProfileRun
                 }
                 return n;
             },
-            "populate" => async () => (await Populate.RunAsync(wharf, "prof", 200, 5, 8)).Images,
+            // New repositories each time: pushing the same images again would find every blob there and upload none.
+            "populate" => async () => (await Populate.RunAsync(wharf, $"prof{++populateRuns}", 200, 5, 8)).Images,
             "token" => async () =>
             {
                 var clock = Stopwatch.StartNew();
