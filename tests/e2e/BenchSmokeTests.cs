@@ -19,6 +19,7 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
         "token: CPU per token request with a password",
         "_catalog of ",
         "tags/list of ",
+        "  tags/list of ",
         "manifest GET by tag, wrk ",
         "  p99 latency of the manifest GET by tag",
         "manifest GET by digest, wrk ",

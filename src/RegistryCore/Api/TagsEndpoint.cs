@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Wharf.Registry.Caching;
 using Wharf.Registry.Catalog;
 
@@ -22,7 +24,7 @@ internal static class TagsEndpoint
         if (response is null)
         {
             var page = await catalog.TagsAsync(state.RepositoryId, n, last, request.Aborted);
-            response = Render(request.Name, n, page);
+            response = Render(request, n, page);
             // Kept only when no tag changed while the page was read: every change bumps the generation in its own
             // transaction, so an unchanged generation means the page is exactly that generation's.
             var after = await catalog.TagListStateAsync(request.Name, request.Aborted);
@@ -32,20 +34,19 @@ internal static class TagsEndpoint
         return Results.Bytes(response.Json, "application/json; charset=utf-8");
     }
 
-    private static TagListResponse Render(string name, int? n, Page page)
+    /// <summary>
+    /// The page as <c>Results.Json</c> would write it (the host's JSON options, as <c>_catalog</c> is written), but as
+    /// bytes: a cached page is sent as it is, with no serializing per request.
+    /// </summary>
+    private static TagListResponse Render(RegistryRequest request, int? n, Page page)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 + page.Items.Count * 16);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("name", name);
-            json.WriteStartArray("tags");
-            foreach (var tag in page.Items) json.WriteStringValue(tag);
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-        return new TagListResponse(buffer.WrittenSpan.ToArray(), Pagination.NextLink($"/v2/{name}/tags/list", n, page));
+        var options = request.Service<IOptions<JsonOptions>>().Value.SerializerOptions;
+        var json = JsonSerializer.SerializeToUtf8Bytes(new TagListBody(request.Name, page.Items), options);
+        return new TagListResponse(json, Pagination.NextLink($"/v2/{request.Name}/tags/list", n, page));
     }
+
+    /// <summary>The <c>tags/list</c> body of the distribution spec.</summary>
+    private sealed record TagListBody(string Name, IReadOnlyList<string> Tags);
 
     private static RegistryException Unknown(RegistryRequest request) =>
         new(RegistryError.NameUnknown, $"repository {request.Name} is not known to this registry");

@@ -99,10 +99,16 @@ public sealed class BlobService(RegistryDbContext db, BlobLedger ledger, BlobSto
 
     /// <summary>Null when the repository does not hold the blob; else whether it still awaits verification.</summary>
     private Task<bool?> LinkAsync(string repository, string digest, CancellationToken cancellationToken) =>
-        (from rb in db.RepositoryBlobs
-         join r in db.Repositories on rb.RepositoryId equals r.Id
-         where r.Name == repository && rb.Digest == digest
-         select (bool?)db.Blobs.Any(b => b.Digest == rb.Digest && b.UnverifiedSince != null)).FirstOrDefaultAsync(cancellationToken);
+        LinkQuery(db, repository, digest, cancellationToken);
+
+    // Compiled once: every blob HEAD and GET that misses the read cache asks it (a push asks it of every new blob),
+    // and a LINQ query is otherwise looked up in EF Core's query cache by hashing its whole expression tree each time.
+    private static readonly Func<RegistryDbContext, string, string, CancellationToken, Task<bool?>> LinkQuery =
+        EF.CompileAsyncQuery((RegistryDbContext db, string repository, string digest, CancellationToken _) =>
+            (from rb in db.RepositoryBlobs
+             join r in db.Repositories on rb.RepositoryId equals r.Id
+             where r.Name == repository && rb.Digest == digest
+             select (bool?)db.Blobs.Any(b => b.Digest == rb.Digest && b.UnverifiedSince != null)).FirstOrDefault());
 
     private Task<bool> IsLinkedAsync(string repository, string digest, CancellationToken cancellationToken) =>
         (from rb in db.RepositoryBlobs

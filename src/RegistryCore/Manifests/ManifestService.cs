@@ -87,9 +87,9 @@ public sealed class ManifestService(
         // Inside one ledger transaction on this manifest and everything it references: the checks, the rows, the tag.
         // Should a sweep be deleting the manifest's own bytes, the ledger waits it out and they are written again.
         await ledger.RecordManifestAsync(digestText, content.Length, [.. blobs, .. manifest.Manifests.Select(m => m.Digest.ToString())],
-            async ct =>
+            async (deleting, ct) =>
             {
-                await RequireReferencesAsync(repositoryId, manifest, blobs, stored, ct);
+                await RequireReferencesAsync(repositoryId, manifest, blobs, stored, deleting, ct);
                 // The tag before the manifest's row: the repository's row is locked first (TagGenerations says why).
                 if (!isDigest) await db.UpsertTagAsync(repositoryId, reference, digestText, ct);
                 var existing = await db.Manifests.FirstOrDefaultAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, ct);
@@ -187,16 +187,16 @@ public sealed class ManifestService(
 
     /// <summary>
     /// Inside the ledger transaction: every referenced blob is linked here, was in storage when looked at just before,
-    /// and is not being deleted by a sweep (a sweep that had not marked it by now sees this manifest and keeps it).
+    /// and is not being deleted by a sweep (a sweep that had not marked it by now sees this manifest and keeps it):
+    /// <paramref name="deleting"/> is what the ledger read under its lock.
     /// </summary>
     private async Task RequireReferencesAsync(long repositoryId, ParsedManifest manifest, HashSet<string> blobs, HashSet<string> stored,
-        CancellationToken cancellationToken)
+        IReadOnlySet<string> deleting, CancellationToken cancellationToken)
     {
         if (blobs.Count > 0)
         {
             var present = await db.RepositoryBlobs.Where(rb => rb.RepositoryId == repositoryId && blobs.Contains(rb.Digest))
                 .Select(rb => rb.Digest).ToListAsync(cancellationToken);
-            var deleting = await ledger.BeingDeletedAsync(blobs, cancellationToken);
             // A link whose file is gone (a damaged store, or a garbage collection that died mid-sweep) is no blob.
             var onDisk = present.Where(d => stored.Contains(d) && !deleting.Contains(d)).ToList();
             var missing = blobs.Except(onDisk).Order(StringComparer.Ordinal).ToList();

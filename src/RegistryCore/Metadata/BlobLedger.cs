@@ -125,25 +125,27 @@ public sealed class BlobLedger(RegistryDbContext db, IRegistryEventSink? events 
     /// <summary>
     /// Runs <paramref name="record"/> (a manifest push: the checks of what it references and its rows) inside a ledger
     /// transaction on the manifest's digest and every digest it references, with the manifest's own blob recorded. When a sweep is deleting any of them it waits, calls <paramref name="storeAgain"/> (the manifest's
-    /// bytes are in memory) and tries again.
+    /// bytes are in memory) and tries again. <paramref name="record"/> is given the referenced digests a sweep has
+    /// marked, read once under the lock (a second read inside the same lock could only answer the same).
     /// </summary>
     public async Task<T> RecordManifestAsync<T>(string digest, long size, IReadOnlyCollection<string> references,
-        Func<CancellationToken, Task<T>> record, Func<CancellationToken, Task> storeAgain, RegistryEvent? change, CancellationToken cancellationToken)
+        Func<IReadOnlySet<string>, CancellationToken, Task<T>> record, Func<CancellationToken, Task> storeAgain, RegistryEvent? change,
+        CancellationToken cancellationToken)
     {
         string[] locked = [digest, .. references];
         while (true)
         {
             await using (var transaction = await LockAsync(locked, cancellationToken))
             {
-                var deleting = await db.Blobs.Where(b => EF.Parameter(locked).Contains(b.Digest) && b.DeletingSince != null)
-                    .Select(b => b.Digest).ToListAsync(cancellationToken);
+                var deleting = (await db.Blobs.Where(b => EF.Parameter(locked).Contains(b.Digest) && b.DeletingSince != null)
+                    .Select(b => b.Digest).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
                 // A referenced blob being deleted is simply absent (the checks in record refuse it); the manifest's own
                 // bytes are waited out and stored again.
                 if (!deleting.Contains(digest))
                 {
                     // Recorded, not linked: a manifest's bytes are read as a manifest, and its row is what keeps them.
                     await db.RecordBlobAsync(digest, size, cancellationToken);
-                    var result = await record(cancellationToken);
+                    var result = await record(deleting, cancellationToken);
                     await CommitAsync(transaction, change, cancellationToken);
                     return result;
                 }

@@ -29,7 +29,7 @@ public sealed class CacheMetadata(IDbContextFactory<RegistryDbContext> contexts,
         // The same ledger transaction as a push (docs/gc.md): should a sweep be deleting these bytes, it is waited out
         // and they are written again.
         await new BlobLedger(db).RecordManifestAsync(digest, size, [],
-            async ct => await RecordManifestRowsAsync(db, repositoryId, match, digest, size, parsed, platform, tag, ct),
+            async (_, ct) => await RecordManifestRowsAsync(db, repositoryId, match, digest, size, parsed, platform, tag, ct),
             ct => store.PutAsync(fetched.Digest, fetched.Content, ct), null, cancellationToken);
         return new StoredManifest(digest, parsed.MediaType, size);
     }

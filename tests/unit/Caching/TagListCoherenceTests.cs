@@ -149,4 +149,41 @@ public sealed class TagListCoherenceTests : IAsyncLifetime
         await db.BumpAsync(id, default);
         Assert.Equal(["a", "b"], await ReaderListsAsync());
     }
+
+    [Fact]
+    public async Task Pages_served_from_the_cache_are_the_pages_rendered_afresh_byte_for_byte()
+    {
+        await PushAsync("coherent-pages", "a", "b", "c", "d", "e");
+        async Task<List<(string Body, string? Link, string? Type)>> PagesAsync()
+        {
+            var pages = new List<(string, string?, string?)>();
+            foreach (var first in new[] { $"/v2/{Repo}/tags/list", $"/v2/{Repo}/tags/list?n=2", $"/v2/{Repo}/tags/list?n=2&last=a", $"/v2/{Repo}/tags/list?n=0" })
+            {
+                string? next = first;
+                while (next is not null)
+                {
+                    using var response = await _read.GetAsync(next);
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                    var link = Header(response, "Link");
+                    pages.Add((await response.Content.ReadAsStringAsync(), link, response.Content.Headers.ContentType?.ToString()));
+                    next = link is null ? null : link[1..link.IndexOf('>')];
+                }
+            }
+            return pages;
+        }
+
+        var rendered = await PagesAsync(); // every page a miss: read from the database and rendered
+        Assert.Equal("""{"name":"coherent/app","tags":["a","b","c","d","e"]}""", rendered[0].Body);
+        Assert.Null(rendered[0].Link);
+        Assert.Equal($"</v2/{Repo}/tags/list?n=2&last=b>; rel=\"next\"", rendered[1].Link);
+        Assert.Equal("""{"name":"coherent/app","tags":[]}""", rendered[^1].Body);
+
+        // A tag written behind the engine's back (no bump): the second round can only have come from the cache.
+        await using var db = await _writer.Services.GetRequiredService<IDbContextFactory<RegistryDbContext>>().CreateDbContextAsync();
+        var id = await db.Repositories.Where(r => r.Name == Repo).Select(r => r.Id).SingleAsync();
+        var digest = await db.Tags.Where(t => t.RepositoryId == id).Select(t => t.ManifestDigest).FirstAsync();
+        await db.Database.ExecuteSqlAsync(
+            $"""INSERT INTO "Tags" ("RepositoryId", "Name", "ManifestDigest", "UpdatedAt") VALUES ({id}, {"aa"}, {digest}, {DateTime.UtcNow})""");
+        Assert.Equal(rendered, await PagesAsync());
+    }
 }
