@@ -116,12 +116,19 @@ public sealed partial class GarbageCollector(
     /// thread (a schedule's, a request's) would carry the whole collection, up to its first real wait, before it got
     /// the task back, and whatever that caller does meanwhile (watch the progress, take a cancel) would wait with it.
     /// </summary>
-    private Task<GcRunResult> StartAsync(GcMode mode, bool deleteUntagged, RegistryCaller caller, long? previewRunId, CancellationToken cancellationToken) =>
-        Task.Run(() => ExecuteAsync(mode, deleteUntagged, caller, previewRunId, cancellationToken), CancellationToken.None);
+    /// <remarks>
+    /// This process's gate is taken here, on the caller's thread, so a second run asked for while one runs is refused
+    /// at once: taken on the pool thread, a busy pool could start it only after the first had ended.
+    /// </remarks>
+    private Task<GcRunResult> StartAsync(GcMode mode, bool deleteUntagged, RegistryCaller caller, long? previewRunId, CancellationToken cancellationToken)
+    {
+        if (!_gate.Wait(0, CancellationToken.None)) return Task.FromException<GcRunResult>(new GcBusyException());
+        return Task.Run(() => ExecuteAsync(mode, deleteUntagged, caller, previewRunId, cancellationToken), CancellationToken.None);
+    }
 
+    /// <summary>Runs with this process's gate held (<see cref="StartAsync"/>), and releases it on every way out.</summary>
     private async Task<GcRunResult> ExecuteAsync(GcMode mode, bool deleteUntagged, RegistryCaller caller, long? previewRunId, CancellationToken cancellationToken)
     {
-        if (!await _gate.WaitAsync(0, cancellationToken)) throw new GcBusyException();
         IAsyncDisposable? lease;
         try
         {
