@@ -138,7 +138,9 @@ public sealed class TokenTableTests : IClassFixture<TokenTableTests.Fixture>
         Assert.Contains(_wharf.FirstSecret[..(AccessTokens.SecretPrefix.Length + 4)], first.QuerySelector("code")!.TextContent);
         Assert.DoesNotContain(_wharf.FirstSecret, cut.Markup);
 
-        first.QuerySelector(".revoke-token")!.Click();
+        Row(cut, "token-00").QuerySelector(".revoke-token")!.Click();
+        // The click reaches the page's callback through the renderer's dispatcher: wait for it rather than assume it ran.
+        cut.WaitForAssertion(() => Assert.Single(revoked), Wait);
         var asked = Assert.Single(revoked);
         Assert.Equal("token-00", asked.Name);
         Assert.Equal("carol", asked.Owner);
