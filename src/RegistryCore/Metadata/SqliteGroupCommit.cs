@@ -90,30 +90,38 @@ public sealed class SqliteGroupCommit : IDbConnectionInterceptor, IDbTransaction
         Normal.AddOrUpdate(handle, handle);
     }
 
+    // Every commit's sync goes through these two, so a flow inside WithoutSync skips them all.
+    private void SyncLog()
+    {
+        if (!Unsynced.Value) _log.Sync();
+    }
+
+    private Task SyncLogAsync() => Unsynced.Value ? Task.CompletedTask : _log.SyncAsync();
+
     // The write lock is free once SQLite has committed: the next writer in the queue goes while this one syncs.
     public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData)
     {
         SqliteWriteQueue.Committed(transaction);
-        if (!Unsynced.Value) _log.Sync();
+        SyncLog();
     }
 
     public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
         SqliteWriteQueue.Committed(transaction);
-        return Unsynced.Value ? Task.CompletedTask : _log.SyncAsync();
+        return SyncLogAsync();
     }
 
     // A statement outside a transaction committed by itself (ExecuteUpdate, ExecuteDelete, ExecuteSql).
     public int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
     {
-        if (command.Transaction is null && !Unsynced.Value) _log.Sync();
+        if (command.Transaction is null) SyncLog();
         return result;
     }
 
     public async ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result,
         CancellationToken cancellationToken = default)
     {
-        if (command.Transaction is null && !Unsynced.Value) await _log.SyncAsync();
+        if (command.Transaction is null) await SyncLogAsync();
         return result;
     }
 
@@ -121,13 +129,13 @@ public sealed class SqliteGroupCommit : IDbConnectionInterceptor, IDbTransaction
     // its end): synced once the save is done. A save in the caller's transaction is synced at its commit.
     public int SavedChanges(SaveChangesCompletedEventData eventData, int result)
     {
-        if (eventData.Context?.Database.CurrentTransaction is null && !Unsynced.Value) _log.Sync();
+        if (eventData.Context?.Database.CurrentTransaction is null) SyncLog();
         return result;
     }
 
     public async ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        if (eventData.Context?.Database.CurrentTransaction is null && !Unsynced.Value) await _log.SyncAsync();
+        if (eventData.Context?.Database.CurrentTransaction is null) await SyncLogAsync();
         return result;
     }
 
