@@ -19,29 +19,16 @@ namespace Wharf.Tests.Unit.Portal.Layout;
 /// when registry authentication is off. The browser is the edge: its answers (narrow screen, saved theme, system dark
 /// mode) are bUnit's JavaScript interop.
 /// </summary>
-public sealed class MainLayoutTests : IClassFixture<MainLayoutTests.Fixture>
+public sealed class MainLayoutTests : IClassFixture<PortalHostWithViewer>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-
-    public sealed class Fixture : IAsyncLifetime
-    {
-        public PortalPageHost Host { get; } = new();
-
-        public async Task InitializeAsync()
-        {
-            await Host.InitializeAsync();
-            await Host.Wharf.CreateUserAsync("viewer", PortalPageHost.Password);
-        }
-
-        public Task DisposeAsync() => Host.DisposeAsync();
-    }
 
     private static readonly string[] AdminLinks = ["nav-upstreams", "nav-gc", "nav-notifications", "nav-audit", "nav-instances", "nav-users", "nav-access", "nav-all-tokens"];
     private static readonly string[] EveryoneLinks = ["nav-overview", "nav-repositories", "nav-tokens", "nav-account"];
 
-    private readonly Fixture _wharf;
+    private readonly PortalHostWithViewer _wharf;
 
-    public MainLayoutTests(Fixture wharf) => _wharf = wharf;
+    public MainLayoutTests(PortalHostWithViewer wharf) => _wharf = wharf;
 
     /// <summary>What the browser answers: a narrow screen or not, the theme saved by the toggle, the system's dark mode.</summary>
     private sealed record Browser(bool Narrow = false, string? SavedTheme = null, bool SystemDark = false);

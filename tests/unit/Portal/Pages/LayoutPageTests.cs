@@ -15,26 +15,13 @@ namespace Wharf.Tests.Unit.Portal.Pages;
 /// The navigation as each role sees it, the instances page, the 404 page and the small shared pieces of the layout,
 /// over a real Wharf.
 /// </summary>
-public sealed class LayoutPageTests : IClassFixture<LayoutPageTests.Fixture>
+public sealed class LayoutPageTests : IClassFixture<PortalHostWithViewer>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
-    public sealed class Fixture : IAsyncLifetime
-    {
-        public PortalPageHost Host { get; } = new();
+    private readonly PortalHostWithViewer _wharf;
 
-        public async Task InitializeAsync()
-        {
-            await Host.InitializeAsync();
-            await Host.Wharf.CreateUserAsync("viewer", PortalPageHost.Password);
-        }
-
-        public Task DisposeAsync() => Host.DisposeAsync();
-    }
-
-    private readonly Fixture _wharf;
-
-    public LayoutPageTests(Fixture wharf) => _wharf = wharf;
+    public LayoutPageTests(PortalHostWithViewer wharf) => _wharf = wharf;
 
     private static readonly string[] AdminLinks = ["nav-upstreams", "nav-gc", "nav-notifications", "nav-audit", "nav-instances", "nav-users", "nav-access", "nav-all-tokens"];
     private static readonly string[] EveryoneLinks = ["nav-overview", "nav-repositories", "nav-tokens", "nav-account"];
