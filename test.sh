@@ -8,10 +8,7 @@ scripts/install-test-tools.sh || exit 1
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Portal.sln -c Release -nologo -v q || exit 1
-# Published as Wharf ships (the Dockerfile, the systemd unit's docs): for this platform, framework-dependent and
-# ReadyToRun-compiled, which halves the command line's start (docs/gc.md); still run as `dotnet artifacts/wharf/wharf.dll`.
-rid=linux-$(uname -m | sed 's/^x86_64$/x64/; s/^aarch64$/arm64/')
-dotnet publish src/Portal -c Release -r "$rid" --self-contained false -o artifacts/wharf -nologo -v q || exit 1
+scripts/publish-wharf.sh || exit 1
 
 mkdir -p artifacts/test-results
 status=0

@@ -20,7 +20,7 @@ scripts/install-test-tools.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if $build; then
   dotnet build Portal.sln -c Release -nologo -v q
-  dotnet publish src/Portal -c Release -o artifacts/wharf -nologo -v q --no-build
+  scripts/publish-wharf.sh
 fi
 # The built program itself, not `dotnet run`: that would evaluate the project again (seconds on a busy machine).
 bench=bench/bin/Release/net10.0/wharf-bench.dll

@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-tools.sh
 # Published as Wharf ships (ReadyToRun for this platform, as test.sh and the Dockerfile do): the start is measured too.
-dotnet publish src/Portal -c Release -r "linux-$(uname -m | sed 's/^x86_64$/x64/; s/^aarch64$/arm64/')" --self-contained false -o artifacts/wharf -nologo -v q
+scripts/publish-wharf.sh
 dotnet run --project bench -c Release -- gc "${1:-10000}" "${2:-50000}"

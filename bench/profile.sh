@@ -10,5 +10,5 @@ scripts/install-test-tools.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 [ -x artifacts/tools/dotnet-trace ] || dotnet tool install --tool-path artifacts/tools dotnet-trace --version 10.0.750501
 dotnet build Portal.sln -c Release -nologo -v q
-dotnet publish src/Portal -c Release -o artifacts/wharf -nologo -v q --no-build
+scripts/publish-wharf.sh
 exec dotnet run --project bench -c Release --no-build -- profile "$1" "$PWD/artifacts/tools/dotnet-trace" "${2:-15}"

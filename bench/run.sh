@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks Wharf's hot paths against distribution 2.8 (Debian's docker-registry) and nginx on this machine, in
 # one run, and prints one table (both figures, the ratio, the target, pass or miss). A full run writes
-# bench/results/<date>.md. Not a test: CI never runs it, except the smoke mode from the end-to-end tests.
+# bench/results/<date>.md (<date>-<HHMM>.md if that exists). Not a test: CI never runs it, except the smoke mode from the end-to-end tests.
 # Usage: bench/run.sh [--smoke] [--no-build] [--only STEP,...]
 #   --smoke     tiny sizes, a few seconds per workload: proves the script works; its figures mean nothing
 #   --no-build  use the build already in artifacts/wharf and bench/bin (the test suite builds first)
@@ -23,9 +23,12 @@ scripts/install-test-tools.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if $build; then
   dotnet build Portal.sln -c Release -nologo -v q
-  dotnet publish src/Portal -c Release -o artifacts/wharf -nologo -v q --no-build
+  scripts/publish-wharf.sh
 fi
 if $smoke; then
   exec dotnet run --project bench -c Release --no-build -- --smoke "${only[@]}"
 fi
-exec dotnet run --project bench -c Release --no-build -- --results "bench/results/$(date -u +%Y-%m-%d).md" "${only[@]}"
+# A second full run on the same day gets its own file, never the first one's.
+results="bench/results/$(date -u +%Y-%m-%d).md"
+[ -e "$results" ] && results="bench/results/$(date -u +%Y-%m-%d-%H%M).md"
+exec dotnet run --project bench -c Release --no-build -- --results "$results" "${only[@]}"

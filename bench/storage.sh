@@ -6,5 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-tools.sh
-dotnet publish src/Portal -c Release -o artifacts/wharf -nologo -v q
+scripts/publish-wharf.sh
 dotnet run --project bench -c Release -- storage "${1:-1}"
