@@ -46,7 +46,8 @@ public sealed class SqliteGroupCommit : IDbConnectionInterceptor, IDbTransaction
     /// <summary>
     /// Commits made in this flow until the scope is disposed return without waiting for a sync of the log. Only for
     /// writes whose loss in a power cut harms nothing, because nothing is acknowledged on them: an upload session's
-    /// claim (it fences the holder's later writes, and a power cut ends the holder too). The log is appended in commit
+    /// claim (it fences the holder's later writes, and a power cut ends the holder too) and a new session (only its id
+    /// was answered; losing it makes the client push again). The log is appended in commit
     /// order, so the next synced commit of the process makes such a write durable as well.
     /// </summary>
     public static IDisposable WithoutSync()

@@ -50,7 +50,11 @@ public sealed class UploadService(
         string? refused;
         try
         {
-            refused = await UploadSessionGate.TryOpenAsync(db, session, Options, cancellationToken);
+            // Not synced on its own (on SQLite): nothing is acknowledged on a new session but its id, a power cut
+            // that takes the row only makes the client start the push again, and the first chunk recorded on it
+            // (synced, after this in the log) makes the row durable too.
+            using (SqliteGroupCommit.WithoutSync())
+                refused = await UploadSessionGate.TryOpenAsync(db, session, Options, cancellationToken);
         }
         catch
         {
