@@ -32,7 +32,7 @@ public sealed class LargeBlockMemoryPool : MemoryPool<byte>
     private int _idleCount;
     private bool _disposed;
 
-    /// <summary>Larger requests (a 1 MiB response piece) are not served from the pool: the pipe rents those elsewhere.</summary>
+    /// <summary>Larger requests are not served from the pool: the pipe rents those elsewhere. A blob GET reads into blocks of exactly this size (LocalFileResult).</summary>
     public override int MaxBufferSize => BlockSize;
 
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
