@@ -92,7 +92,7 @@ public sealed class TokenTableTests : IClassFixture<TokenTableTests.Fixture>
         Assert.Equal(new ListRequest(0, 25), requests.Last());
         Assert.Contains("of 27", cut.Find(".mud-table-pagination").TextContent);
 
-        cut.Find("button[aria-label='Next page']").Click();
+        await cut.InvokeAsync(() => cut.Find("button[aria-label='Next page']").Click());
         cut.WaitForAssertion(() => Assert.Equal(["token-01", "token-00"], Names(cut)), Wait);
         Assert.Equal(new ListRequest(25, 25), requests.Last());
     }
@@ -103,13 +103,12 @@ public sealed class TokenTableTests : IClassFixture<TokenTableTests.Fixture>
         var (context, cut, requests, _) = await RenderAsync("carol");
         await using var _ = context;
         cut.WaitForAssertion(() => Assert.Equal(25, Names(cut).Count), Wait);
-        var nameHeader = cut.FindAll("#tokens thead th").Single(th => th.TextContent.Contains("Name"));
-        nameHeader.QuerySelector(".sortable-column-header")!.Click();
+        await cut.InvokeAsync(() => cut.FindAll("#tokens thead th").Single(th => th.TextContent.Contains("Name")).QuerySelector(".sortable-column-header")!.Click());
         cut.WaitForAssertion(() => Assert.Equal("token-00", Names(cut)[0]), Wait);
         Assert.Equal(new ListRequest(0, 25, "Name", false), requests.Last());
         Assert.Equal("token-24", Names(cut)[^1]);
 
-        cut.FindAll("#tokens thead th").Single(th => th.TextContent.Contains("Name")).QuerySelector(".sortable-column-header")!.Click();
+        await cut.InvokeAsync(() => cut.FindAll("#tokens thead th").Single(th => th.TextContent.Contains("Name")).QuerySelector(".sortable-column-header")!.Click());
         cut.WaitForAssertion(() => Assert.Equal("token-26", Names(cut)[0]), Wait);
         Assert.Equal(new ListRequest(0, 25, "Name", true), requests.Last());
     }
@@ -127,7 +126,7 @@ public sealed class TokenTableTests : IClassFixture<TokenTableTests.Fixture>
         // Carol's own list: no owner column.
         Assert.DoesNotContain(cut.FindAll("#tokens thead th"), th => th.TextContent.Contains("Owner"));
 
-        cut.Find("button[aria-label='Next page']").Click();
+        await cut.InvokeAsync(() => cut.Find("button[aria-label='Next page']").Click());
         cut.WaitForAssertion(() => Assert.Equal(["token-01", "token-00"], Names(cut)), Wait);
         Assert.Equal("revoked", Row(cut, "token-01").QuerySelector(".token-state")!.TextContent);
         Assert.Null(Row(cut, "token-01").QuerySelector(".revoke-token"));
@@ -138,8 +137,9 @@ public sealed class TokenTableTests : IClassFixture<TokenTableTests.Fixture>
         Assert.Contains(_wharf.FirstSecret[..(AccessTokens.SecretPrefix.Length + 4)], first.QuerySelector("code")!.TextContent);
         Assert.DoesNotContain(_wharf.FirstSecret, cut.Markup);
 
-        Row(cut, "token-00").QuerySelector(".revoke-token")!.Click();
-        // The click reaches the page's callback through the renderer's dispatcher: wait for it rather than assume it ran.
+        await cut.InvokeAsync(() => Row(cut, "token-00").QuerySelector(".revoke-token")!.Click());
+        // Found and clicked on the renderer's dispatcher, so no render between them can retire the button's handler
+        // (the grid renders again after its data arrives); the callback is then waited for rather than assumed.
         cut.WaitForAssertion(() => Assert.Single(revoked), Wait);
         var asked = Assert.Single(revoked);
         Assert.Equal("token-00", asked.Name);
