@@ -81,6 +81,19 @@ public sealed class TokenTableTests : IClassFixture<TokenTableTests.Fixture>
     private static AngleSharp.Dom.IElement Row(IRenderedComponent<TokenTable> cut, string name) =>
         cut.FindAll("#tokens tbody tr").Single(r => r.QuerySelector("td")!.TextContent.Trim() == name);
 
+    /// <summary>
+    /// Finds the element and clicks it on the renderer's dispatcher, so no render between the two can retire its
+    /// handler (the grid renders again after its data arrives).
+    /// </summary>
+    private static Task ClickAsync(IRenderedComponent<TokenTable> cut, Func<AngleSharp.Dom.IElement> find) =>
+        cut.InvokeAsync(() => find().Click());
+
+    private static Task NextPageAsync(IRenderedComponent<TokenTable> cut) =>
+        ClickAsync(cut, () => cut.Find("button[aria-label='Next page']"));
+
+    private static Task SortByNameAsync(IRenderedComponent<TokenTable> cut) =>
+        ClickAsync(cut, () => cut.FindAll("#tokens thead th").Single(th => th.TextContent.Contains("Name")).QuerySelector(".sortable-column-header")!);
+
     [Fact]
     public async Task Shows_the_first_page_from_the_server_newest_first_and_the_next_on_request()
     {
@@ -92,7 +105,7 @@ public sealed class TokenTableTests : IClassFixture<TokenTableTests.Fixture>
         Assert.Equal(new ListRequest(0, 25), requests.Last());
         Assert.Contains("of 27", cut.Find(".mud-table-pagination").TextContent);
 
-        await cut.InvokeAsync(() => cut.Find("button[aria-label='Next page']").Click());
+        await NextPageAsync(cut);
         cut.WaitForAssertion(() => Assert.Equal(["token-01", "token-00"], Names(cut)), Wait);
         Assert.Equal(new ListRequest(25, 25), requests.Last());
     }
@@ -103,12 +116,12 @@ public sealed class TokenTableTests : IClassFixture<TokenTableTests.Fixture>
         var (context, cut, requests, _) = await RenderAsync("carol");
         await using var _ = context;
         cut.WaitForAssertion(() => Assert.Equal(25, Names(cut).Count), Wait);
-        await cut.InvokeAsync(() => cut.FindAll("#tokens thead th").Single(th => th.TextContent.Contains("Name")).QuerySelector(".sortable-column-header")!.Click());
+        await SortByNameAsync(cut);
         cut.WaitForAssertion(() => Assert.Equal("token-00", Names(cut)[0]), Wait);
         Assert.Equal(new ListRequest(0, 25, "Name", false), requests.Last());
         Assert.Equal("token-24", Names(cut)[^1]);
 
-        await cut.InvokeAsync(() => cut.FindAll("#tokens thead th").Single(th => th.TextContent.Contains("Name")).QuerySelector(".sortable-column-header")!.Click());
+        await SortByNameAsync(cut);
         cut.WaitForAssertion(() => Assert.Equal("token-26", Names(cut)[0]), Wait);
         Assert.Equal(new ListRequest(0, 25, "Name", true), requests.Last());
     }
@@ -126,7 +139,7 @@ public sealed class TokenTableTests : IClassFixture<TokenTableTests.Fixture>
         // Carol's own list: no owner column.
         Assert.DoesNotContain(cut.FindAll("#tokens thead th"), th => th.TextContent.Contains("Owner"));
 
-        await cut.InvokeAsync(() => cut.Find("button[aria-label='Next page']").Click());
+        await NextPageAsync(cut);
         cut.WaitForAssertion(() => Assert.Equal(["token-01", "token-00"], Names(cut)), Wait);
         Assert.Equal("revoked", Row(cut, "token-01").QuerySelector(".token-state")!.TextContent);
         Assert.Null(Row(cut, "token-01").QuerySelector(".revoke-token"));
@@ -137,9 +150,8 @@ public sealed class TokenTableTests : IClassFixture<TokenTableTests.Fixture>
         Assert.Contains(_wharf.FirstSecret[..(AccessTokens.SecretPrefix.Length + 4)], first.QuerySelector("code")!.TextContent);
         Assert.DoesNotContain(_wharf.FirstSecret, cut.Markup);
 
-        await cut.InvokeAsync(() => Row(cut, "token-00").QuerySelector(".revoke-token")!.Click());
-        // Found and clicked on the renderer's dispatcher, so no render between them can retire the button's handler
-        // (the grid renders again after its data arrives); the callback is then waited for rather than assumed.
+        await ClickAsync(cut, () => Row(cut, "token-00").QuerySelector(".revoke-token")!);
+        // The callback runs on the renderer's dispatcher: wait for it rather than assume it ran.
         cut.WaitForAssertion(() => Assert.Single(revoked), Wait);
         var asked = Assert.Single(revoked);
         Assert.Equal("token-00", asked.Name);
